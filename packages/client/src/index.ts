@@ -1,0 +1,34 @@
+import type { Session } from '@sm/contracts'
+import { AuthApi } from './auth.ts'
+import { Http } from './http.ts'
+
+export { ApiError, Http } from './http.ts'
+export { AuthApi } from './auth.ts'
+
+export interface ClientOptions {
+  /** The gateway's URL, e.g. http://127.0.0.1:8080 */
+  baseUrl: string
+  accessToken?: string
+}
+
+/**
+ * Typed SDK over the public API (API.md). One client holds one user's tokens: register or
+ * login and every later call is authenticated.
+ */
+export class Client {
+  accessToken: string | undefined
+  refreshToken: string | undefined
+  readonly http: Http
+  readonly auth: AuthApi
+
+  constructor(opts: ClientOptions) {
+    this.accessToken = opts.accessToken
+    this.http = new Http({ baseUrl: opts.baseUrl, accessToken: () => this.accessToken })
+    this.auth = new AuthApi(this.http, (session: Session) => {
+      this.accessToken = session.accessToken
+      this.refreshToken = session.refreshToken
+    })
+  }
+}
+
+export const createClient = (opts: ClientOptions) => new Client(opts)

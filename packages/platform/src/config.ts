@@ -1,0 +1,66 @@
+import { type Static, type TObject, type TProperties, Type } from 'typebox'
+import { Value } from 'typebox/value'
+
+/** Settings every process shares; services extend this with their own. Defaults: API.md › Operations. */
+export const BaseConfig = Type.Object({
+  NODE_ENV: Type.String({ default: 'development' }),
+  LOG_LEVEL: Type.Union(
+    [
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+      Type.Literal('silent'),
+    ],
+    { default: 'info' },
+  ),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/socialmedia' }),
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222' }),
+  /**
+   * Prefix for NATS subjects/streams and Redis keys. Empty means "derive from the database
+   * name", so two stacks with different databases never share events or keys.
+   */
+  NAMESPACE: Type.String({ default: '', pattern: '^[a-z0-9_]*$' }),
+  JWT_ISSUER: Type.String({ default: 'socialmedia-auth' }),
+  JWT_AUDIENCE: Type.String({ default: 'socialmedia' }),
+  /** PEM of the Ed25519 public key. Unset: fetched from auth's JWKS over NATS. */
+  JWT_PUBLIC_KEY: Type.String({ default: '' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100 }),
+})
+export type BaseConfig = Static<typeof BaseConfig>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/**
+ * Reads, defaults and type-converts env variables against a schema. Every problem is
+ * reported at once, naming the variable, so a misconfigured deploy fails at start, loudly.
+ */
+export type Config<P extends TProperties> = Static<TObject<P>> & BaseConfig & { namespace: string }
+
+export function loadConfig<P extends TProperties>(serviceProperties: P, env: Record<string, string | undefined> = process.env): Config<P> {
+  const schema = Type.Object({ ...BaseConfig.properties, ...serviceProperties })
+  const picked: Record<string, unknown> = {}
+  for (const key of Object.keys(schema.properties)) {
+    const raw = env[key]
+    if (raw !== undefined && raw !== '') picked[key] = raw
+  }
+  const value = Value.Convert(schema, Value.Default(schema, picked))
+  const errors = [...Value.Errors(schema, value)]
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.instancePath.slice(1) || '(root)'}: ${e.message}`)
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+  }
+  const config = value as BaseConfig
+  return { ...config, namespace: config.NAMESPACE || namespaceFromDatabaseUrl(config.DATABASE_URL) } as Config<P>
+}
+
+export function namespaceFromDatabaseUrl(databaseUrl: string): string {
+  const name = new URL(databaseUrl).pathname.replace(/^\//, '') || 'postgres'
+  return name.toLowerCase().replace(/[^a-z0-9_]/g, '_')
+}

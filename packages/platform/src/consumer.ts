@@ -1,0 +1,142 @@
+import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from '@nats-io/jetstream'
+import type { Envelope, EventPayload, EventType } from '@sm/contracts'
+import { events } from '@sm/contracts'
+import type { Generated, Kysely, Migration, Transaction } from 'kysely'
+import { sql } from 'kysely'
+import { Value } from 'typebox/value'
+import type { Log } from './logger.ts'
+import type { Bus } from './nats.ts'
+
+/** Marks events a consumer has applied, written in the handler's own transaction. */
+export interface ProcessedEventsTable {
+  consumer: string
+  eventId: string
+  processedAt: Generated<Date>
+}
+
+export const processedEventsMigration: Migration = {
+  async up(db) {
+    await db.schema
+      .createTable('processed_events')
+      .addColumn('consumer', 'text', (c) => c.notNull())
+      .addColumn('event_id', 'uuid', (c) => c.notNull())
+      .addColumn('processed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .addPrimaryKeyConstraint('processed_events_pk', ['consumer', 'event_id'])
+      .execute()
+  },
+  async down(db) {
+    await db.schema.dropTable('processed_events').execute()
+  },
+}
+
+type WithProcessed = { processed_events: ProcessedEventsTable }
+
+/**
+ * Applies `apply` at most once per (consumer, event id): the marker row and the handler's
+ * writes commit together, so a redelivery after a crash or a lost ack changes nothing.
+ * Returns false when the event had already been applied.
+ */
+export async function applyOnce<DB>(
+  db: Kysely<DB>,
+  consumer: string,
+  eventId: string,
+  apply: (trx: Transaction<DB>) => Promise<void>,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await (trx as unknown as Transaction<WithProcessed>)
+      .insertInto('processed_events')
+      .values({ consumer, eventId })
+      .onConflict((oc) => oc.doNothing())
+      .returning('eventId')
+      .executeTakeFirst()
+    if (!inserted) return false
+    await apply(trx)
+    return true
+  })
+}
+
+export type EventHandler<K extends EventType> = (
+  event: Envelope<EventPayload<K>>,
+  meta: { requestId?: string; deliveryCount: number },
+) => Promise<void>
+
+export interface ConsumerOptions<K extends EventType> {
+  bus: Bus
+  /** Durable name, one per (service, purpose): e.g. `social-profiles`. */
+  durable: string
+  types: readonly K[]
+  handler: EventHandler<K>
+  log: Log
+  /** Redeliveries before an event is given up on (and logged as dead). */
+  maxDeliver?: number
+  ackWaitMs?: number
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>
+}
+
+/**
+ * A durable JetStream consumer with explicit acks. A handler that throws gets the message
+ * redelivered with backoff, up to `maxDeliver` times; malformed events are terminated at once
+ * (redelivering cannot fix them). Handlers must be idempotent (see `applyOnce`).
+ */
+export async function startConsumer<K extends EventType>(opts: ConsumerOptions<K>): Promise<RunningConsumer> {
+  const { bus, durable, log } = opts
+  const maxDeliver = opts.maxDeliver ?? 10
+  const config = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subjects: opts.types.map((t) => bus.subject(events[t].subject)),
+    max_deliver: maxDeliver,
+    ack_wait: (opts.ackWaitMs ?? 30_000) * 1e6,
+  }
+  try {
+    await bus.jsm.consumers.add(bus.stream, config)
+  } catch (error) {
+    if (!String((error as Error).message).includes('already')) throw error
+    await bus.jsm.consumers.update(bus.stream, durable, { filter_subjects: config.filter_subjects, max_deliver: maxDeliver })
+  }
+  const consumer = await bus.js.consumers.get(bus.stream, durable)
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 })
+  const done = (async () => {
+    for await (const msg of messages) await handle(msg)
+  })()
+
+  async function handle(msg: JsMsg): Promise<void> {
+    const requestId = msg.headers?.get('x-request-id') || undefined
+    const deliveryCount = msg.info.deliveryCount
+    let envelope: Envelope<EventPayload<K>>
+    try {
+      envelope = msg.json<Envelope<EventPayload<K>>>()
+      const definition = events[envelope.type as K]
+      if (!definition || !opts.types.includes(envelope.type as K) || !Value.Check(definition.schema, envelope.data)) {
+        throw new Error(`unexpected or malformed event ${envelope.type}`)
+      }
+    } catch (error) {
+      log.error({ err: error, subject: msg.subject, durable }, 'dropping malformed event')
+      msg.term()
+      return
+    }
+    try {
+      await opts.handler(envelope, { requestId, deliveryCount })
+      msg.ack()
+    } catch (error) {
+      const last = deliveryCount >= maxDeliver
+      log[last ? 'error' : 'warn'](
+        { err: error, eventId: envelope.id, type: envelope.type, durable, deliveryCount, reqId: requestId },
+        last ? 'event handler failed for the last time; event dropped' : 'event handler failed; will retry',
+      )
+      if (last) msg.term()
+      else msg.nak(Math.min(30_000, 200 * 2 ** deliveryCount))
+    }
+  }
+
+  return {
+    async stop() {
+      await messages.close()
+      await done
+    },
+  }
+}

@@ -1,0 +1,80 @@
+import { CamelCasePlugin, Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+
+// int8 (counts, bigserial) as JS numbers: every count we keep fits in 2^53.
+pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10))
+
+export interface DbOptions {
+  url: string
+  /** The service's own schema: every unqualified table name resolves there. */
+  schema: string
+  poolSize?: number
+}
+
+function pool(url: string, schema: string, poolSize: number) {
+  return new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // search_path pins this pool to the service's schema, so raw SQL sees only its own tables.
+    options: `-c search_path=${schema}`,
+    application_name: schema,
+  })
+}
+
+/** Kysely over the service's schema: snake_case in SQL, camelCase in code. */
+export function createDb<DB>({ url, schema, poolSize = 10 }: DbOptions): Kysely<DB> {
+  return new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: pool(url, schema, poolSize) }),
+    plugins: [new CamelCasePlugin()],
+  }).withSchema(schema)
+}
+
+/** Creates the database named in the URL if it is missing (local start and tests). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url)
+  const name = decodeURIComponent(target.pathname.slice(1))
+  const admin = new URL(url)
+  admin.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: admin.toString() })
+  await client.connect()
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name])
+    if (rowCount === 0) {
+      await client.query(`create database "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
+        // 42P04: another process created it between our check and our create.
+        if (error.code !== '42P04' && error.code !== '23505') throw error
+      })
+    }
+  } finally {
+    await client.end()
+  }
+}
+
+export type Migrations = Record<string, Migration>
+
+/**
+ * Runs the service's migrations inside its schema. Kysely's Postgres adapter takes a
+ * transaction-level advisory lock around the run; we take our own session lock around schema
+ * creation too, so any number of instances can start at once.
+ */
+export async function migrateToLatest(url: string, schema: string, migrations: Migrations): Promise<string[]> {
+  // Migrations use a plain instance (no CamelCasePlugin) so SQL names are exactly what they say.
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: pool(url, schema, 1) }) })
+  try {
+    await sql`select pg_advisory_lock(hashtext(${`migrate:${schema}`}))`.execute(db)
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
+    await sql`select pg_advisory_unlock(hashtext(${`migrate:${schema}`}))`.execute(db)
+    const migrator = new Migrator({
+      db: db.withSchema(schema),
+      migrationTableSchema: schema,
+      provider: { getMigrations: async () => migrations },
+    })
+    const { error, results = [] } = await migrator.migrateToLatest()
+    if (error) throw error
+    return results.filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  } finally {
+    await db.destroy()
+  }
+}
+
+export { sql }

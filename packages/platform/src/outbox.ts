@@ -1,0 +1,153 @@
+import { headers as natsHeaders } from '@nats-io/transport-node'
+import type { EventPayload, EventType } from '@sm/contracts'
+import { events } from '@sm/contracts'
+import type { Generated, Kysely, Migration, Transaction } from 'kysely'
+import { sql } from 'kysely'
+import { Value } from 'typebox/value'
+import { newId } from './ids.ts'
+import type { Log } from './logger.ts'
+import type { Bus } from './nats.ts'
+
+/** Table every publishing service has in its schema (add `outboxMigration` to its list). */
+export interface OutboxTable {
+  id: string
+  type: string
+  payload: unknown
+  requestId: string | null
+  createdAt: Generated<Date>
+}
+
+export const outboxMigration: Migration = {
+  async up(db) {
+    await db.schema
+      .createTable('outbox')
+      .addColumn('id', 'uuid', (c) => c.primaryKey())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('payload', 'jsonb', (c) => c.notNull())
+      .addColumn('request_id', 'text')
+      .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute()
+    await db.schema.createIndex('outbox_created_at').on('outbox').column('created_at').execute()
+  },
+  async down(db) {
+    await db.schema.dropTable('outbox').execute()
+  },
+}
+
+type WithOutbox = { outbox: OutboxTable }
+
+/**
+ * Records an event in the same transaction as the state change it describes: both commit or
+ * neither does. The payload is validated here so a malformed event never reaches the bus.
+ */
+export async function enqueueEvent<K extends EventType, DB extends WithOutbox>(
+  trx: Transaction<DB> | Kysely<DB>,
+  producer: string,
+  type: K,
+  data: EventPayload<K>,
+  requestId?: string,
+): Promise<string> {
+  const definition = events[type]
+  if (!Value.Check(definition.schema, data)) {
+    throw new Error(`event ${type} does not match its schema: ${JSON.stringify([...Value.Errors(definition.schema, data)][0])}`)
+  }
+  const id = newId()
+  const envelope = { id, type, occurredAt: new Date().toISOString(), producer, data }
+  await (trx as unknown as Kysely<WithOutbox>)
+    .insertInto('outbox')
+    .values({ id, type, payload: JSON.stringify(envelope), requestId: requestId ?? null })
+    .execute()
+  return id
+}
+
+/**
+ * Publishes committed outbox rows to JetStream, oldest first, with `Nats-Msg-Id` = event id,
+ * then deletes them. Rows are claimed with SKIP LOCKED so several instances share the work;
+ * a crash between publish and delete republishes, and JetStream's duplicate window drops it.
+ * `kick()` after a commit gives sub-millisecond latency; the poll covers crashes and peers.
+ */
+export class OutboxRelay {
+  #db: Kysely<WithOutbox>
+  #bus: Bus
+  #log: Log
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> | undefined
+  #again = false
+  #stopped = false
+  readonly #batchSize = 100
+
+  readonly pollMs: number
+
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely<DB> is invariant in DB; any schema with an outbox table will do
+  constructor(db: Kysely<any>, bus: Bus, log: Log, pollMs = 500) {
+    this.pollMs = pollMs
+    this.#db = db as Kysely<WithOutbox>
+    this.#bus = bus
+    this.#log = log
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.kick(), this.pollMs)
+    this.#timer.unref()
+    this.kick()
+  }
+
+  /** Ask for a flush now; calls while one runs coalesce into one more pass. */
+  kick(): void {
+    if (this.#stopped) return
+    if (this.#running) {
+      this.#again = true
+      return
+    }
+    this.#running = this.#drain()
+      .catch((error) => this.#log.error({ err: error }, 'outbox relay pass failed; will retry'))
+      .finally(() => {
+        this.#running = undefined
+        if (this.#again) {
+          this.#again = false
+          this.kick()
+        }
+      })
+  }
+
+  async #drain(): Promise<void> {
+    while (!this.#stopped) {
+      const published = await this.#db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .selectFrom('outbox')
+          .selectAll()
+          .orderBy('createdAt')
+          .orderBy('id')
+          .limit(this.#batchSize)
+          .forUpdate()
+          .skipLocked()
+          .execute()
+        for (const row of rows) {
+          const h = natsHeaders()
+          if (row.requestId) h.set('x-request-id', row.requestId)
+          const envelope = typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload)
+          await this.#bus.js.publish(this.#bus.subject(row.type), envelope, { msgID: row.id, headers: h })
+        }
+        if (rows.length > 0) {
+          await trx
+            .deleteFrom('outbox')
+            .where(
+              'id',
+              'in',
+              rows.map((r) => r.id),
+            )
+            .execute()
+        }
+        return rows.length
+      })
+      if (published < this.#batchSize) return
+    }
+  }
+
+  /** Stops polling and waits for the pass in flight, so shutdown never cuts a publish short. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    if (this.#timer) clearInterval(this.#timer)
+    await this.#running
+  }
+}

@@ -1,0 +1,4 @@
+export * from './database.ts'
+export * from './namespace.ts'
+export * from './smtp-sink.ts'
+export * from './stack.ts'

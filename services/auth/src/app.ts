@@ -1,0 +1,92 @@
+import {
+  type App,
+  authPlugin,
+  buildService,
+  connectBus,
+  createDb,
+  createRedis,
+  ensureDatabase,
+  migrateToLatest,
+  OutboxRelay,
+  PublicKeyStore,
+  serveRequests,
+  sql,
+} from '@sm/platform'
+import type { AuthConfig } from './config.ts'
+import type { AuthDatabase } from './db/database.ts'
+import { migrations } from './db/migrations/index.ts'
+import { accountRoutes } from './routes/account.routes.ts'
+import { jwksRoutes } from './routes/jwks.routes.ts'
+import { passwordRoutes } from './routes/password.routes.ts'
+import { sessionRoutes } from './routes/session.routes.ts'
+import { AccountsService } from './services/accounts.service.ts'
+import { LoginThrottle } from './services/login-throttle.ts'
+import { createMailer } from './services/mailer.ts'
+import { OtpService } from './services/otp.service.ts'
+import { PasswordFlows } from './services/passwords.service.ts'
+import { SigningKeys } from './services/signing-keys.ts'
+import { TokenService } from './services/tokens.service.ts'
+
+export const SCHEMA = 'auth'
+
+/**
+ * The auth service: accounts, sessions (rotating refresh tokens), password flows by mailed
+ * OTP, and the keys that sign every access token in the system.
+ */
+export async function buildApp(config: AuthConfig): Promise<App> {
+  await ensureDatabase(config.DATABASE_URL)
+  await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
+  const db = createDb<AuthDatabase>({ url: config.DATABASE_URL, schema: SCHEMA })
+  const redis = createRedis(config.REDIS_URL, config.namespace)
+  const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'auth' })
+  const keys = await SigningKeys.load(db, config.JWT_PRIVATE_KEY)
+
+  const app = await buildService({
+    name: 'auth',
+    logLevel: config.LOG_LEVEL,
+    description: 'Accounts, sessions, password flows and token signing keys',
+    readiness: {
+      postgres: () => sql`select 1`.execute(db),
+      redis: () => redis.ping(),
+      nats: () => bus.nc.flush(),
+    },
+  })
+
+  const relay = new OutboxRelay(db, bus, app.log)
+  relay.start()
+  // Other services (and the gateway) learn the verification keys over NATS.
+  const jwksResponder = serveRequests(bus.nc, config.namespace, 'auth.jwks', async () => keys.jwks, app.log)
+  const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM, app.log)
+
+  await app.register(authPlugin, {
+    keys: new PublicKeyStore({ jwks: keys.jwks }),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  })
+
+  const tokens = new TokenService(keys, {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_S,
+    refreshTtlSeconds: config.REFRESH_TOKEN_TTL_S,
+  })
+  const throttle = new LoginThrottle(redis, { maxFailures: config.LOGIN_MAX_FAILURES, windowSeconds: config.LOGIN_LOCK_WINDOW_S })
+  const accounts = new AccountsService({ db, tokens, relay, throttle, bcryptCost: config.BCRYPT_COST })
+  const otp = new OtpService({ ttlSeconds: config.OTP_TTL_S, maxAttempts: config.OTP_MAX_ATTEMPTS })
+  const passwords = new PasswordFlows({ db, otp, mailer, log: app.log, bcryptCost: config.BCRYPT_COST, otpTtlSeconds: config.OTP_TTL_S })
+
+  await app.register(sessionRoutes, { accounts })
+  await app.register(accountRoutes, { accounts })
+  await app.register(passwordRoutes, { passwords })
+  await app.register(jwksRoutes, { keys })
+
+  app.addHook('onClose', async () => {
+    jwksResponder.unsubscribe()
+    await relay.stop()
+    await bus.nc.drain()
+    redis.disconnect()
+    mailer.close()
+    await db.destroy()
+  })
+  return app
+}
