@@ -2,8 +2,8 @@ import type { Session } from '@sm/contracts'
 import { AuthApi } from './auth.ts'
 import { Http } from './http.ts'
 
-export { ApiError, Http } from './http.ts'
 export { AuthApi } from './auth.ts'
+export { ApiError, Http } from './http.ts'
 
 export interface ClientOptions {
   /** The gateway's URL, e.g. http://127.0.0.1:8080 */

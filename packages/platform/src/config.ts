@@ -1,4 +1,4 @@
-import { type Static, type TObject, type TProperties, Type } from 'typebox'
+import { type Static, type TObject, type TProperties, type TSchema, Type } from 'typebox'
 import { Value } from 'typebox/value'
 
 /** Settings every process shares; services extend this with their own. Defaults: API.md › Operations. */
@@ -50,10 +50,18 @@ export function loadConfig<P extends TProperties>(serviceProperties: P, env: Rec
     const raw = env[key]
     if (raw !== undefined && raw !== '') picked[key] = raw
   }
-  const value = Value.Convert(schema, Value.Default(schema, picked))
-  const errors = [...Value.Errors(schema, value)]
-  if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.instancePath.slice(1) || '(root)'}: ${e.message}`)
+  const value = Value.Convert(schema, Value.Default(schema, picked)) as Record<string, unknown>
+  // One line per variable: a union reports once per branch, which says nothing useful.
+  const problems = new Map<string, string>()
+  for (const key of Object.keys(schema.properties)) {
+    const property = schema.properties[key] as TSchema & { anyOf?: Array<{ const?: unknown }> }
+    if (Value.Check(property, value[key])) continue
+    const allowed = property.anyOf?.map((branch) => branch.const).filter((c) => c !== undefined)
+    const given = JSON.stringify(value[key])
+    problems.set(key, allowed?.length ? `must be one of ${allowed.join(', ')} (got ${given})` : `${describe(property)} (got ${given})`)
+  }
+  if (problems.size > 0) {
+    const lines = [...problems].map(([key, problem]) => `  ${key}: ${problem}`)
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
   }
   const config = value as BaseConfig
@@ -63,4 +71,12 @@ export function loadConfig<P extends TProperties>(serviceProperties: P, env: Rec
 export function namespaceFromDatabaseUrl(databaseUrl: string): string {
   const name = new URL(databaseUrl).pathname.replace(/^\//, '') || 'postgres'
   return name.toLowerCase().replace(/[^a-z0-9_]/g, '_')
+}
+
+function describe(schema: TSchema & { type?: string; minimum?: number; maximum?: number; pattern?: string }): string {
+  const bounds = [schema.minimum !== undefined && `>= ${schema.minimum}`, schema.maximum !== undefined && `<= ${schema.maximum}`]
+    .filter(Boolean)
+    .join(' and ')
+  if (schema.pattern) return `must match ${schema.pattern}`
+  return `must be ${schema.type === 'integer' ? 'an integer' : `a ${schema.type ?? 'valid value'}`}${bounds ? ` ${bounds}` : ''}`
 }

@@ -84,19 +84,23 @@ export interface RunningConsumer {
 export async function startConsumer<K extends EventType>(opts: ConsumerOptions<K>): Promise<RunningConsumer> {
   const { bus, durable, log } = opts
   const maxDeliver = opts.maxDeliver ?? 10
+  const filter = subjectFilter(
+    bus,
+    opts.types.map((t) => bus.subject(events[t].subject)),
+  )
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subjects: opts.types.map((t) => bus.subject(events[t].subject)),
     max_deliver: maxDeliver,
     ack_wait: (opts.ackWaitMs ?? 30_000) * 1e6,
+    ...filter,
   }
   try {
     await bus.jsm.consumers.add(bus.stream, config)
   } catch (error) {
     if (!String((error as Error).message).includes('already')) throw error
-    await bus.jsm.consumers.update(bus.stream, durable, { filter_subjects: config.filter_subjects, max_deliver: maxDeliver })
+    await bus.jsm.consumers.update(bus.stream, durable, { ...filter, max_deliver: maxDeliver })
   }
   const consumer = await bus.js.consumers.get(bus.stream, durable)
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 })
@@ -110,10 +114,12 @@ export async function startConsumer<K extends EventType>(opts: ConsumerOptions<K
     let envelope: Envelope<EventPayload<K>>
     try {
       envelope = msg.json<Envelope<EventPayload<K>>>()
-      const definition = events[envelope.type as K]
-      if (!definition || !opts.types.includes(envelope.type as K) || !Value.Check(definition.schema, envelope.data)) {
-        throw new Error(`unexpected or malformed event ${envelope.type}`)
+      if (!opts.types.includes(envelope.type as K)) {
+        // Delivered through a wider wildcard filter (NATS < 2.10): not ours, skip it.
+        msg.ack()
+        return
       }
+      if (!Value.Check(events[envelope.type as K].schema, envelope.data)) throw new Error(`malformed ${envelope.type} event`)
     } catch (error) {
       log.error({ err: error, subject: msg.subject, durable }, 'dropping malformed event')
       msg.term()
@@ -139,4 +145,18 @@ export async function startConsumer<K extends EventType>(opts: ConsumerOptions<K
       await done
     },
   }
+}
+
+/**
+ * NATS 2.10+ filters on several subjects at once; older servers (Debian's 2.9) take one, so
+ * there we filter on the widest common wildcard and skip other types in the handler.
+ */
+function subjectFilter(bus: Bus, subjects: string[]): { filter_subject: string } | { filter_subjects: string[] } {
+  if (subjects.length === 1) return { filter_subject: subjects[0] as string }
+  const [major = 0, minor = 0] = (bus.nc.info?.version ?? '0.0').split('.').map(Number)
+  if (major > 2 || (major === 2 && minor >= 10)) return { filter_subjects: subjects }
+  const split = subjects.map((s) => s.split('.'))
+  const common: string[] = []
+  for (let i = 0; split.every((tokens) => i < tokens.length - 1 && tokens[i] === split[0]?.[i]); i++) common.push(split[0]?.[i] as string)
+  return { filter_subject: [...common, '>'].join('.') }
 }

@@ -1,0 +1,118 @@
+import { createTestDatabase, dropNamespace, TEST_NATS_URL } from '@sm/testing'
+import { type Kysely, sql } from 'kysely'
+import t from 'tap'
+import { applyOnce, processedEventsMigration, startConsumer } from '../src/consumer.ts'
+import { createDb, migrateToLatest } from '../src/db.ts'
+import { connectBus } from '../src/nats.ts'
+import { enqueueEvent, OutboxRelay, type OutboxTable, outboxMigration } from '../src/outbox.ts'
+import { RequestError, request, serveRequests } from '../src/request-reply.ts'
+
+const silent = { error() {}, warn() {}, info() {}, debug() {} }
+const testDb = await createTestDatabase('platform')
+await migrateToLatest(testDb.url, 'svc', {
+  '001-outbox': outboxMigration,
+  '002-processed': processedEventsMigration,
+  '003-effects': {
+    async up(db) {
+      await db.schema.createTable('effects').addColumn('event_id', 'uuid').addColumn('username', 'text').execute()
+    },
+  },
+})
+interface Db {
+  outbox: OutboxTable
+  processed_events: { consumer: string; eventId: string; processedAt: Date }
+  effects: { eventId: string; username: string }
+}
+const db = createDb<Db>({ url: testDb.url, schema: 'svc' }) as unknown as Kysely<Db>
+const bus = await connectBus({ url: TEST_NATS_URL, namespace: testDb.namespace, name: 'platform-test' })
+t.teardown(async () => {
+  await bus.nc.close()
+  await db.destroy()
+  await testDb.drop()
+  await dropNamespace(testDb.namespace)
+})
+
+const registered = (username: string) => ({
+  userId: '01935d3a-0000-7000-8000-000000000001',
+  username,
+  nickname: null,
+  createdAt: new Date().toISOString(),
+})
+
+t.test('a rolled-back transaction leaves no event; a committed one is published once', async (t) => {
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      await enqueueEvent(trx, 'test', 'auth.user.registered', registered('ghost'))
+      throw new Error('rollback')
+    })
+    .catch(() => undefined)
+  const eventId = await db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.registered', registered('kept')))
+  const relay = new OutboxRelay(db, bus, silent, 50)
+  relay.start()
+  for (let i = 0; i < 100 && (await db.selectFrom('outbox').select('id').execute()).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  await relay.stop()
+  t.equal((await db.selectFrom('outbox').select('id').execute()).length, 0, 'outbox drained')
+  const info = await bus.jsm.streams.info(bus.stream)
+  t.equal(info.state.messages, 1, 'only the committed event reached the stream')
+  // Republishing the same id (a crash between publish and delete) is dropped by JetStream.
+  const again = await bus.js.publish(bus.subject('auth.user.registered'), '{}', { msgID: eventId })
+  t.ok(again.duplicate, 'duplicate detected by Nats-Msg-Id')
+})
+
+t.test('enqueueEvent refuses a payload that breaks its schema', async (t) => {
+  await t.rejects(
+    db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.registered', { username: 'x' } as never)),
+    /does not match its schema/,
+  )
+})
+
+t.test('a failing handler is retried, and applyOnce makes redelivery harmless', async (t) => {
+  let calls = 0
+  const applied = new Promise<void>((resolve) => {
+    void startConsumer({
+      bus,
+      durable: 'test-retry',
+      types: ['auth.user.registered'],
+      log: silent,
+      handler: async (event, meta) => {
+        calls++
+        if (meta.deliveryCount === 1) throw new Error('transient failure')
+        await applyOnce(db, 'test-retry', event.id, async (trx) => {
+          await trx.insertInto('effects').values({ eventId: event.id, username: event.data.username }).execute()
+        })
+        // A second application of the same event changes nothing.
+        const second = await applyOnce(db, 'test-retry', event.id, async (trx) => {
+          await trx.insertInto('effects').values({ eventId: event.id, username: 'dup' }).execute()
+        })
+        t.equal(second, false)
+        resolve()
+      },
+    }).then((consumer) => t.teardown(() => consumer.stop()))
+  })
+  await applied
+  t.equal(calls, 2, 'delivered again after the failure')
+  const rows = await sql<{ n: number }>`select count(*)::int as n from svc.effects`.execute(db)
+  t.equal(rows.rows[0]?.n, 1)
+})
+
+t.test('request-reply answers, reports remote errors and times out', async (t) => {
+  const sub = serveRequests<{ n: number }, { doubled: number }>(
+    bus.nc,
+    testDb.namespace,
+    'double',
+    async ({ n }) => {
+      if (n < 0) throw new RequestError('NEGATIVE', 'no negatives')
+      return { doubled: n * 2 }
+    },
+    silent,
+  )
+  t.teardown(() => sub.unsubscribe())
+  t.same(await request(bus.nc, testDb.namespace, 'double', { n: 21 }), { doubled: 42 })
+  await t.rejects(request(bus.nc, testDb.namespace, 'double', { n: -1 }), { code: 'NEGATIVE' })
+  const started = Date.now()
+  await t.rejects(request(bus.nc, testDb.namespace, 'nobody-answers', {}, 200), { code: 'UPSTREAM_UNAVAILABLE' })
+  t.ok(Date.now() - started < 2_000, 'bounded wait')
+})
