@@ -1,5 +1,7 @@
 import { createPublicKey } from 'node:crypto'
+import type { NatsConnection } from '@nats-io/transport-node'
 import type { JwkSet } from '@sm/contracts'
+import { request } from './request-reply.ts'
 
 export type JwksFetcher = () => Promise<JwkSet>
 
@@ -62,4 +64,13 @@ export class PublicKeyStore {
   addJwks(jwks: JwkSet): void {
     this.#load(jwks)
   }
+}
+
+/**
+ * The key store every verifier uses: JWT_PUBLIC_KEY when configured, else the JWKS that auth
+ * answers on `auth.jwks` over NATS (so keys never have to be copied between services).
+ */
+export function publicKeysFor(config: { JWT_PUBLIC_KEY: string; namespace: string }, nc: NatsConnection): PublicKeyStore {
+  if (config.JWT_PUBLIC_KEY) return new PublicKeyStore({ pem: config.JWT_PUBLIC_KEY })
+  return new PublicKeyStore({ fetch: () => request<JwkSet>(nc, config.namespace, 'auth.jwks', {}) })
 }

@@ -20,7 +20,7 @@ import { jwksRoutes } from './routes/jwks.routes.ts'
 import { passwordRoutes } from './routes/password.routes.ts'
 import { sessionRoutes } from './routes/session.routes.ts'
 import { AccountsService } from './services/accounts.service.ts'
-import { LoginThrottle } from './services/login-throttle.ts'
+import { AttemptLimiter } from './services/attempt-limiter.ts'
 import { createMailer } from './services/mailer.ts'
 import { OtpService } from './services/otp.service.ts'
 import { PasswordFlows } from './services/passwords.service.ts'
@@ -70,10 +70,20 @@ export async function buildApp(config: AuthConfig): Promise<App> {
     accessTtlSeconds: config.ACCESS_TOKEN_TTL_S,
     refreshTtlSeconds: config.REFRESH_TOKEN_TTL_S,
   })
-  const throttle = new LoginThrottle(redis, { maxFailures: config.LOGIN_MAX_FAILURES, windowSeconds: config.LOGIN_LOCK_WINDOW_S })
-  const accounts = new AccountsService({ db, tokens, relay, throttle, bcryptCost: config.BCRYPT_COST })
+  const loginFailures = new AttemptLimiter(redis, 'login', { max: config.LOGIN_MAX_FAILURES, windowSeconds: config.LOGIN_LOCK_WINDOW_S })
+  const accounts = new AccountsService({ db, tokens, relay, loginFailures, bcryptCost: config.BCRYPT_COST })
   const otp = new OtpService({ ttlSeconds: config.OTP_TTL_S, maxAttempts: config.OTP_MAX_ATTEMPTS })
-  const passwords = new PasswordFlows({ db, otp, mailer, log: app.log, bcryptCost: config.BCRYPT_COST, otpTtlSeconds: config.OTP_TTL_S })
+  const window = { windowSeconds: config.OTP_LIMIT_WINDOW_S }
+  const passwords = new PasswordFlows({
+    db,
+    otp,
+    mailer,
+    log: app.log,
+    bcryptCost: config.BCRYPT_COST,
+    otpTtlSeconds: config.OTP_TTL_S,
+    codeRequests: new AttemptLimiter(redis, 'otp-requests', { max: config.OTP_MAX_REQUESTS, ...window }),
+    codeAttempts: new AttemptLimiter(redis, 'otp-attempts', { max: config.OTP_MAX_SUBMISSIONS, ...window }),
+  })
 
   await app.register(sessionRoutes, { accounts })
   await app.register(accountRoutes, { accounts })

@@ -13,6 +13,10 @@ export const authConfigSchema = {
   REFRESH_TOKEN_TTL_S: Type.Integer({ default: 30 * 24 * 3600, minimum: 60 }),
   OTP_TTL_S: Type.Integer({ default: 600, minimum: 30 }),
   OTP_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1 }),
+  /** Per email/account within OTP_LIMIT_WINDOW_S: codes requested, and codes submitted. */
+  OTP_MAX_REQUESTS: Type.Integer({ default: 5, minimum: 1 }),
+  OTP_MAX_SUBMISSIONS: Type.Integer({ default: 15, minimum: 1 }),
+  OTP_LIMIT_WINDOW_S: Type.Integer({ default: 3600, minimum: 1 }),
   /** Failed logins per account within LOGIN_LOCK_WINDOW_S before 429. */
   LOGIN_MAX_FAILURES: Type.Integer({ default: 10, minimum: 1 }),
   LOGIN_LOCK_WINDOW_S: Type.Integer({ default: 900, minimum: 1 }),

@@ -10,7 +10,7 @@ import {
   uniqueViolation,
   updateUsername,
 } from '../repositories/users.repository.ts'
-import type { LoginThrottle } from './login-throttle.ts'
+import type { AttemptLimiter } from './attempt-limiter.ts'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.ts'
 import type { TokenService } from './tokens.service.ts'
 
@@ -35,7 +35,8 @@ export interface AccountsDeps {
   db: Kysely<AuthDatabase>
   tokens: TokenService
   relay: OutboxRelay
-  throttle: LoginThrottle
+  /** Failed logins per account name. */
+  loginFailures: AttemptLimiter
   bcryptCost: number
 }
 
@@ -75,15 +76,15 @@ export class AccountsService {
   }
 
   async login(login: string, password: string): Promise<Session> {
-    const { db, tokens, throttle } = this.#deps
-    await throttle.assertAllowed(login)
+    const { db, tokens, loginFailures } = this.#deps
+    await loginFailures.assertAllowed(login)
     const user = await findUserByLogin(db, login)
     if (!user) await burnPasswordCheck(password, this.#deps.bcryptCost)
     if (!user || !(await verifyPassword(password, user.passwordHash))) {
-      await throttle.recordFailure(login)
+      await loginFailures.record(login)
       throw unauthorized('wrong username/email or password', 'INVALID_CREDENTIALS')
     }
-    await throttle.reset(login)
+    await loginFailures.reset(login)
     return { user: toAuthUser(user), ...(await tokens.startSession(db, user)) }
   }
 

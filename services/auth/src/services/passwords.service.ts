@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { AuthDatabase } from '../db/database.ts'
 import { revokeUserFamilies } from '../repositories/sessions.repository.ts'
 import { findUserByEmail, findUserById, updatePasswordHash } from '../repositories/users.repository.ts'
+import type { AttemptLimiter } from './attempt-limiter.ts'
 import type { Mailer } from './mailer.ts'
 import { invalidCode, type OtpService } from './otp.service.ts'
 import { hashPassword } from './passwords.ts'
@@ -14,6 +15,10 @@ export interface PasswordFlowDeps {
   log: Logger
   bcryptCost: number
   otpTtlSeconds: number
+  /** Code requests per email address (forgot) or account (change). */
+  codeRequests: AttemptLimiter
+  /** Code submissions per email address or account: bounds guessing across re-issued codes. */
+  codeAttempts: AttemptLimiter
 }
 
 /** Forgot/reset and change-password, both proven by a code mailed to the account's address. */
@@ -34,7 +39,8 @@ export class PasswordFlows {
 
   /** Always "accepted": an unknown address costs the same work and sends nothing. */
   async forgot(email: string): Promise<void> {
-    const { db, otp } = this.#deps
+    const { db, otp, codeRequests } = this.#deps
+    await codeRequests.consume(email)
     const user = await findUserByEmail(db, email)
     if (!user) {
       await otp.burn()
@@ -45,7 +51,8 @@ export class PasswordFlows {
   }
 
   async reset(email: string, code: string, newPassword: string): Promise<void> {
-    const { db, otp } = this.#deps
+    const { db, otp, codeAttempts } = this.#deps
+    await codeAttempts.consume(email)
     const user = await findUserByEmail(db, email)
     if (!user) {
       await otp.burn()
@@ -62,7 +69,8 @@ export class PasswordFlows {
   }
 
   async requestChange(userId: string): Promise<void> {
-    const { db, otp } = this.#deps
+    const { db, otp, codeRequests } = this.#deps
+    await codeRequests.consume(userId)
     const user = await findUserById(db, userId)
     if (!user) return
     const code = await otp.issue(db, user.id, 'change')
@@ -71,7 +79,8 @@ export class PasswordFlows {
 
   /** Keeps the session that asked (its `sid`) and revokes every other one. */
   async change(userId: string, sessionId: string | undefined, code: string, newPassword: string): Promise<void> {
-    const { db, otp } = this.#deps
+    const { db, otp, codeAttempts } = this.#deps
+    await codeAttempts.consume(userId)
     const passwordHash = await hashPassword(newPassword, this.#deps.bcryptCost)
     const changed = await db.transaction().execute(async (trx) => {
       if (!(await otp.consume(trx, userId, 'change', code))) return false

@@ -148,3 +148,29 @@ t.test('change password: OTP to the account, other sessions revoked, this one ke
   })
   t.equal(resetCode.statusCode, 400, 'a change code is single use')
 })
+
+t.test('flooding code requests or guesses for one address hits 429, known or not', async (t) => {
+  const { body } = await register(app)
+  for (const email of [body.email, 'ghost-flood@example.test']) {
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await app.inject({ method: 'POST', url: '/auth/password/forgot', payload: { email } })).statusCode)
+    }
+    t.same(statuses, [202, 202, 202, 202, 202, 429], `code requests for ${email === body.email ? 'a known' : 'an unknown'} address`)
+  }
+  const guesses: number[] = []
+  for (let i = 0; i < 16; i++) {
+    const otp = String(100000 + i)
+    guesses.push(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/auth/password/reset',
+          payload: { email: body.email, otp, newPassword: 'new secret 123' },
+        })
+      ).statusCode,
+    )
+  }
+  t.equal(guesses.filter((s) => s === 400).length, 15)
+  t.equal(guesses[15], 429)
+})
