@@ -11,7 +11,7 @@ t.test('auth events reach a durable consumer that starts after they were publish
   const renamed = await app.inject({
     method: 'PATCH',
     url: '/auth/me',
-    headers: bearer(session.accessToken),
+    headers: { ...bearer(session.accessToken), 'x-request-id': 'rename-req-42' },
     payload: { username: 'late_reader_x' },
   })
   t.equal(renamed.statusCode, 200)
@@ -19,14 +19,16 @@ t.test('auth events reach a durable consumer that starts after they were publish
   const bus = await connectBus({ url: TEST_NATS_URL, namespace, name: 'events-test' })
   t.teardown(() => bus.nc.close())
   const received: Array<{ type: string; data: Record<string, unknown>; id: string }> = []
+  const requestIds: Array<string | undefined> = []
   const done = new Promise<void>((resolve) => {
     void startConsumer({
       bus,
       durable: 'test-late-reader',
       types: ['auth.user.registered', 'auth.user.updated'],
       log: silent,
-      handler: async (event) => {
+      handler: async (event, meta) => {
         received.push(event as never)
+        requestIds.push(meta.requestId)
         if (received.length === 2) resolve()
       },
     }).then((consumer) => t.teardown(() => consumer.stop()))
@@ -40,6 +42,7 @@ t.test('auth events reach a durable consumer that starts after they were publish
   t.match(received[0]?.data, { userId: session.user.id, username: session.user.username })
   t.match(received[1]?.data, { userId: session.user.id, username: 'late_reader_x', previousUsername: session.user.username })
   t.not(received[0]?.id, received[1]?.id)
+  t.same(requestIds, [requestIds[0], 'rename-req-42'], 'the HTTP request id travels on as a NATS header')
 })
 
 t.test('a failed registration publishes nothing', async (t) => {
