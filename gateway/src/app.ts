@@ -1,0 +1,86 @@
+import { type App, authPlugin, type Bus, buildService, connectBus, createRedis, type PublicKeyStore, type Redis } from '@sm/platform'
+import { Agent } from 'undici'
+import { corsOrigins, type GatewayConfig, upstreamUrls } from './config.ts'
+import { createKeyStore } from './keys.ts'
+import { bodyLimitPlugin } from './plugins/body-limit.ts'
+import { clientIpPlugin } from './plugins/client-ip.ts'
+import { rateLimitPlugin } from './plugins/rate-limit.ts'
+import { securityPlugin } from './plugins/security.ts'
+import { docsRoutes } from './routes/docs.ts'
+import { healthRoutes } from './routes/health.ts'
+import { proxyRoutes } from './routes/proxy.ts'
+import type { UpstreamTimeouts } from './upstream.ts'
+import { CHAT_SOCKET_PATH, chatSocketRoutes } from './ws/chat-socket.ts'
+import { upgradeGuard } from './ws/upgrade-guard.ts'
+
+/**
+ * What the gateway talks to besides the services. Each is created from the config when not
+ * given; a given one belongs to the caller and is not closed with the app (tests pass a key
+ * store built from their own key pair, or a shared Redis/NATS connection).
+ */
+export interface GatewayDeps {
+  keys?: PublicKeyStore
+  redis?: Redis
+  bus?: Bus
+}
+
+/**
+ * The edge: security headers, CORS, per-IP rate limits, body limits, then the gateway's own
+ * routes (aggregated health, docs) and the proxy table, in that order, so every proxied request
+ * passes each guard before a service sees it.
+ */
+export async function buildApp(config: GatewayConfig, deps: GatewayDeps = {}): Promise<App> {
+  const owned: Array<() => Promise<unknown>> = []
+  try {
+    const redis = deps.redis ?? createRedis(config.REDIS_URL, config.namespace)
+    if (!deps.redis) owned.push(async () => redis.quit())
+    const bus = deps.bus ?? (await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'gateway' }))
+    if (!deps.bus) owned.push(() => bus.nc.close())
+    const keys = deps.keys ?? createKeyStore({ publicKeyPem: config.JWT_PUBLIC_KEY, bus })
+    return await assemble(config, { redis, bus, keys }, owned)
+  } catch (error) {
+    await closeAll(owned)
+    throw error
+  }
+}
+
+async function assemble(config: GatewayConfig, deps: Required<GatewayDeps>, owned: Array<() => Promise<unknown>>): Promise<App> {
+  const app = await buildService({
+    name: 'gateway',
+    logLevel: config.LOG_LEVEL,
+    bodyLimit: config.BODY_LIMIT,
+    description: 'The single entry point: routes every public path to its service',
+    readiness: {
+      redis: () => deps.redis.ping(),
+      nats: () => deps.bus.nc.flush(),
+    },
+  })
+  // For /health/services and /docs/specs: one pool to the services, closed with the app.
+  const serviceClient = new Agent({ connect: { timeout: config.HEALTH_TIMEOUT_MS } })
+  owned.push(() => serviceClient.close())
+  app.addHook('onClose', async () => closeAll(owned))
+
+  const upstreams = upstreamUrls(config)
+  const timeouts: UpstreamTimeouts = { connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS, responseTimeoutMs: config.UPSTREAM_TIMEOUT_MS }
+
+  await app.register(clientIpPlugin, { trustedHops: config.TRUSTED_PROXY_HOPS })
+  await app.register(securityPlugin, { corsOrigins: corsOrigins(config) })
+  await app.register(upgradeGuard, { socketPaths: [CHAT_SOCKET_PATH] })
+  await app.register(rateLimitPlugin, { redis: deps.redis, max: config.RATE_LIMIT_MAX, timeWindowMs: config.RATE_LIMIT_WINDOW_MS })
+  await app.register(bodyLimitPlugin, { defaultLimit: config.BODY_LIMIT, uploadLimit: config.MEDIA_BODY_LIMIT })
+  await app.register(authPlugin, { keys: deps.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
+
+  await app.register(healthRoutes, { upstreams, client: serviceClient, timeoutMs: config.HEALTH_TIMEOUT_MS })
+  await app.register(docsRoutes, { upstreams, client: serviceClient, timeoutMs: config.HEALTH_TIMEOUT_MS })
+  await app.register(proxyRoutes, {
+    upstreams,
+    timeouts,
+    strictRateLimit: { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: config.AUTH_RATE_LIMIT_WINDOW_MS },
+  })
+  await app.register(chatSocketRoutes, { upstream: upstreams.chat, timeouts, maxPayload: config.WS_MAX_PAYLOAD })
+  return app
+}
+
+async function closeAll(closers: Array<() => Promise<unknown>>): Promise<void> {
+  await Promise.allSettled(closers.splice(0).map((close) => close()))
+}

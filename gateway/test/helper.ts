@@ -1,0 +1,292 @@
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { type App, PublicKeyStore } from '@sm/platform'
+import { dropNamespace, freePort, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
+import { createSigner } from 'fast-jwt'
+import Fastify from 'fastify'
+import type { Test } from 'tap'
+import { WebSocket, WebSocketServer } from 'ws'
+import { buildApp, type GatewayDeps } from '../src/app.ts'
+import { loadGatewayConfig, SERVICE_NAMES, type ServiceName } from '../src/config.ts'
+
+export const ISSUER = 'socialmedia-auth'
+export const AUDIENCE = 'socialmedia'
+
+/** A unique Redis/NATS namespace for one test file, so parallel files never share counters. */
+export const testNamespace = () => `gw_test_${randomBytes(4).toString('hex')}`
+
+/** An Ed25519 key pair as auth would hold it. */
+export function newKeyPair(kid = `kid-${randomBytes(3).toString('hex')}`) {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  return {
+    kid,
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    jwk: { ...publicKey.export({ format: 'jwk' }), kty: 'OKP', kid, alg: 'EdDSA', use: 'sig' },
+  }
+}
+export type KeyPair = ReturnType<typeof newKeyPair>
+
+export interface TokenOptions {
+  typ?: string
+  expiresInMs?: number
+  sub?: string
+  username?: string
+}
+
+/** An access token exactly as auth signs one (EdDSA, kid, iss, aud, typ, sub, username, jti). */
+export function signToken(keys: KeyPair, opts: TokenOptions = {}): string {
+  const sign = createSigner({
+    key: keys.privatePem,
+    algorithm: 'EdDSA',
+    kid: keys.kid,
+    iss: ISSUER,
+    aud: AUDIENCE,
+    expiresIn: opts.expiresInMs ?? 15 * 60_000,
+  })
+  return sign({ sub: opts.sub ?? randomUUID(), username: opts.username ?? 'alice', typ: opts.typ ?? 'access', jti: randomUUID() })
+}
+
+/** A token that was valid and has expired: signed with a clock in the past. */
+export function expiredToken(keys: KeyPair): string {
+  const sign = createSigner({ key: keys.privatePem, algorithm: 'EdDSA', kid: keys.kid, iss: ISSUER, aud: AUDIENCE, expiresIn: 60_000 })
+  const twoMinutesAgo = Math.floor(Date.now() / 1000) - 120
+  return sign({ sub: randomUUID(), username: 'alice', typ: 'access', jti: randomUUID(), iat: twoMinutesAgo })
+}
+
+/** `alg: none`: a token anyone can write. */
+export function unsignedToken(): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  const payload = {
+    sub: randomUUID(),
+    username: 'mallory',
+    typ: 'access',
+    jti: randomUUID(),
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 600,
+  }
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(payload)}.`
+}
+
+export interface EchoedRequest {
+  service: ServiceName
+  method: string
+  url: string
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+export interface Upstream {
+  name: ServiceName
+  url: string
+  /** Every request the service received, oldest first. */
+  received: EchoedRequest[]
+  close(): Promise<void>
+}
+
+/**
+ * A stand-in service on a free port: answers `/health` and `/openapi.json` like a platform
+ * service, and echoes anything else back as JSON (method, url, headers, raw body), with the
+ * status asked for in `x-echo-status` (default 200).
+ */
+export async function startUpstream(t: Test, name: ServiceName): Promise<Upstream> {
+  const app = Fastify()
+  const received: EchoedRequest[] = []
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 200 * 1024 * 1024 }, (_request, body, done) => done(null, body))
+  app.get('/health', async () => ({ status: 'ok', service: name }))
+  app.get('/openapi.json', async () => ({ openapi: '3.0.3', info: { title: name, version: '0.1.0' }, paths: { [`/${name}/thing`]: {} } }))
+  app.all('/*', async (request, reply) => {
+    // A test can ask for any answer status with `x-echo-status`.
+    reply.status(Number(request.headers['x-echo-status'] ?? 200))
+    const echoed = {
+      service: name,
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      body: typeof request.body === 'string' ? request.body : '',
+    }
+    received.push(echoed)
+    return echoed
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const upstream = { name, url: `http://127.0.0.1:${port}`, received, close: () => app.close() }
+  t.teardown(upstream.close)
+  return upstream
+}
+
+/** A service that accepts connections and never answers. */
+export async function startHangingUpstream(t: Test): Promise<string> {
+  const server = createServer(() => {
+    // never answer
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => {
+    server.closeAllConnections()
+    return new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** A URL where nothing listens: the service is down. */
+export async function deadUrl(): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}`
+}
+
+export interface GatewayOptions {
+  upstreams?: Partial<Record<ServiceName, string>>
+  env?: Record<string, string>
+  deps?: GatewayDeps
+  keys?: KeyPair
+  /** `config`: no key store is injected; the gateway builds its own from JWT_PUBLIC_KEY or NATS. */
+  keySource?: 'inject' | 'config'
+  namespace?: string
+  /** Listen on a real port (needed for WebSockets); `inject` works either way. */
+  listen?: boolean
+}
+
+export interface TestGateway {
+  app: App
+  /** Base URL when listening. */
+  url: string
+  namespace: string
+}
+
+/**
+ * The gateway against real Redis and NATS under a fresh namespace, with the given services
+ * (any service not given points at a port where nothing listens) and the test's key pair.
+ */
+export async function startGateway(t: Test, opts: GatewayOptions = {}): Promise<TestGateway> {
+  const namespace = opts.namespace ?? testNamespace()
+  const env: Record<string, string> = {
+    NAMESPACE: namespace,
+    REDIS_URL: TEST_REDIS_URL,
+    NATS_URL: TEST_NATS_URL,
+    LOG_LEVEL: 'silent',
+    UPSTREAM_CONNECT_TIMEOUT_MS: '500',
+    UPSTREAM_TIMEOUT_MS: '2000',
+    HEALTH_TIMEOUT_MS: '500',
+  }
+  for (const service of SERVICE_NAMES) {
+    env[`${service.toUpperCase()}_URL`] = opts.upstreams?.[service] ?? (await deadUrl())
+  }
+  const config = loadGatewayConfig({ ...env, ...opts.env })
+  const keys = opts.keys ?? newKeyPair()
+  const injected = opts.keySource === 'config' ? {} : { keys: new PublicKeyStore({ jwks: { keys: [keys.jwk] } }) }
+  const app = await buildApp(config, { ...injected, ...opts.deps })
+  t.teardown(async () => {
+    await app.close()
+    if (!opts.namespace) await dropNamespace(namespace)
+  })
+  let url = ''
+  if (opts.listen) {
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  }
+  return { app, url, namespace }
+}
+
+export interface SocketUpstream {
+  url: string
+  /** Text frames chat received, in order. */
+  frames: string[]
+  /** Handshake headers and URL of every socket chat accepted. */
+  handshakes: Array<{ url: string; headers: IncomingHttpHeaders }>
+  /** Sockets chat holds, newest last. */
+  sockets: WebSocket[]
+  /** Resolves with the next socket chat accepts. */
+  nextSocket(): Promise<WebSocket>
+  server: Server
+}
+
+/**
+ * A stand-in chat: a WebSocket server on `/chat/ws` that echoes text frames as `echo:<text>`
+ * and otherwise does what the test tells it through `sockets`.
+ */
+export async function startSocketUpstream(t: Test, opts: { handshakeDelayMs?: number } = {}): Promise<SocketUpstream> {
+  const server = createServer((_request, response) => {
+    response.writeHead(404).end()
+  })
+  const delay = opts.handshakeDelayMs ?? 0
+  const wss = new WebSocketServer({
+    server,
+    path: '/chat/ws',
+    // A slow chat: the handshake is answered only after the delay.
+    verifyClient: (_info, accept) => setTimeout(() => accept(true), delay),
+  })
+  const handshakes: SocketUpstream['handshakes'] = []
+  const sockets: WebSocket[] = []
+  const waiting: Array<(socket: WebSocket) => void> = []
+  const frames: string[] = []
+  wss.on('connection', (socket, request) => {
+    handshakes.push({ url: request.url ?? '', headers: request.headers })
+    sockets.push(socket)
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) return
+      frames.push(data.toString())
+      socket.send(`echo:${data.toString()}`)
+    })
+    waiting.shift()?.(socket)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(async () => {
+    for (const socket of wss.clients) socket.terminate()
+    await new Promise<void>((resolve) => wss.close(() => resolve()))
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    frames,
+    handshakes,
+    sockets,
+    server,
+    nextSocket: () => new Promise((resolve) => waiting.push(resolve)),
+  }
+}
+
+/** The outcome of a client's upgrade attempt: open socket, or the HTTP answer instead. */
+export type UpgradeResult =
+  | { kind: 'open'; socket: WebSocket }
+  | { kind: 'refused'; status: number; body: string; headers: IncomingHttpHeaders }
+
+export function connectSocket(
+  url: string,
+  headers: Record<string, string> = {},
+  options: { autoPong?: boolean } = {},
+): Promise<UpgradeResult> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers, autoPong: options.autoPong ?? true })
+    socket.once('open', () => resolve({ kind: 'open', socket }))
+    socket.once('unexpected-response', (_request, response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => {
+        body += chunk
+      })
+      response.on('end', () => {
+        resolve({ kind: 'refused', status: response.statusCode ?? 0, body, headers: response.headers })
+        socket.terminate()
+      })
+    })
+    socket.once('error', reject)
+  })
+}
+
+/** Resolves with the next text frame. */
+export function nextMessage(socket: WebSocket): Promise<string> {
+  return new Promise((resolve) => socket.once('message', (data) => resolve(data.toString())))
+}
+
+/** Resolves with the code and reason the socket closed with. */
+export function closed(socket: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })))
+}
