@@ -24,6 +24,7 @@ export interface ServiceOptions {
 }
 
 const READY_TIMEOUT_MS = 2_000
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 // fastify-metrics is CommonJS with an `exports.default`; under ESM the plugin sits one level down.
 const metrics = ((metricsModule as unknown as { default?: unknown }).default ?? metricsModule) as FastifyPluginCallback<
   Record<string, unknown>
@@ -37,8 +38,12 @@ const metrics = ((metricsModule as unknown as { default?: unknown }).default ?? 
 export async function buildService(opts: ServiceOptions): Promise<App> {
   const app = Fastify({
     logger: loggerOptions(opts.name, opts.logLevel ?? 'info'),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's id is kept only when it is short and plain: it lands in logs and NATS headers.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     return503OnClosing: true,

@@ -71,6 +71,9 @@ export class PublicKeyStore {
  * answers on `auth.jwks` over NATS (so keys never have to be copied between services).
  */
 export function publicKeysFor(config: { JWT_PUBLIC_KEY: string; namespace: string }, nc: NatsConnection): PublicKeyStore {
-  if (config.JWT_PUBLIC_KEY) return new PublicKeyStore({ pem: config.JWT_PUBLIC_KEY })
+  if (config.JWT_PUBLIC_KEY) return new PublicKeyStore({ pem: pemFromEnv(config.JWT_PUBLIC_KEY) })
   return new PublicKeyStore({ fetch: () => request<JwkSet>(nc, config.namespace, 'auth.jwks', {}) })
 }
+
+/** Env files and orchestrators often carry a PEM on one line with literal "\n". */
+export const pemFromEnv = (value: string): string => value.replace(/\\n/g, '\n')

@@ -70,3 +70,11 @@ t.test('/metrics speaks Prometheus and /openapi.json documents the routes', asyn
   t.ok(doc.paths['/things'], 'routes are documented')
   t.notOk(doc.paths['/health'], 'operational routes are hidden')
 })
+
+t.test('a hostile or oversized request id is replaced, not echoed', async (t) => {
+  const service = await app()
+  for (const hostile of ['x'.repeat(500), 'abc\u0000def', 'a b', '{"$ne":1}']) {
+    const response = await service.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': hostile } })
+    t.match(response.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+  }
+})

@@ -2,7 +2,7 @@ import fastifyJwt from '@fastify/jwt'
 import type { AccessClaims } from '@sm/contracts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { unauthorized } from '../errors.ts'
+import { HttpError, unauthorized } from '../errors.ts'
 import type { PublicKeyStore } from '../keys.ts'
 
 /** The caller as every route sees it, taken from a verified access token. */
@@ -45,11 +45,16 @@ export const ALGORITHMS = ['EdDSA'] as const
  */
 export const authPlugin = fp<AuthPluginOptions>(
   async (app: FastifyInstance, opts) => {
+    // Requests whose key lookup failed (auth or NATS unreachable): a 503, not a bogus 401.
+    const keysUnavailable = new WeakSet<FastifyRequest>()
     await app.register(fastifyJwt, {
       secret: {
-        public: async (_request: FastifyRequest, token: unknown) => {
+        public: async (request: FastifyRequest, token: unknown) => {
           const header = (token as { header?: { kid?: string } }).header
-          const key = await opts.keys.keyFor(header?.kid)
+          const key = await opts.keys.keyFor(header?.kid).catch((error: unknown) => {
+            keysUnavailable.add(request)
+            throw error
+          })
           if (!key) throw unauthorized('unknown signing key', 'INVALID_TOKEN')
           return key
         },
@@ -73,6 +78,10 @@ export const authPlugin = fp<AuthPluginOptions>(
       try {
         await request.jwtVerify()
       } catch (error) {
+        if (keysUnavailable.has(request)) {
+          request.log.error({ err: error }, 'token verification keys unavailable')
+          throw new HttpError(503, 'UPSTREAM_UNAVAILABLE', 'token keys are unavailable; retry shortly', { 'retry-after': '1' })
+        }
         const code = (error as { code?: string }).code
         if (code === 'FST_JWT_NO_AUTHORIZATION_IN_HEADER') throw unauthorized('missing bearer token')
         if (code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED') throw unauthorized('token expired', 'TOKEN_EXPIRED')

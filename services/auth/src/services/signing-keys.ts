@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import type { JwkSet } from '@sm/contracts'
+import { pemFromEnv } from '@sm/platform'
 import type { Kysely } from 'kysely'
 import type { AuthDatabase } from '../db/database.ts'
 import { insertSigningKey, listSigningKeys } from '../repositories/signing-keys.repository.ts'
@@ -37,10 +38,10 @@ export class SigningKeys {
 
   static async load(db: Kysely<AuthDatabase>, configuredPem: string): Promise<SigningKeys> {
     if (configuredPem) {
-      const privateKey = createPrivateKey(configuredPem)
+      const privateKey = createPrivateKey(pemFromEnv(configuredPem))
       const publicKey = createPublicKey(privateKey)
       const kid = thumbprint(publicKey)
-      return new SigningKeys({ kid, privatePem: configuredPem }, { keys: [publicJwk(publicKey, kid)] })
+      return new SigningKeys({ kid, privatePem: pemFromEnv(configuredPem) }, { keys: [publicJwk(publicKey, kid)] })
     }
     let rows = await listSigningKeys(db)
     if (rows.length === 0) {

@@ -83,3 +83,16 @@ t.test('with the real key: expired, wrong audience or issuer, and non-access tok
   t.equal((await me(sign({ typ: 'refresh' }))).statusCode, 401, 'typ refresh cannot pass for access')
   t.equal((await me(sign({ typ: undefined }))).statusCode, 401, 'no typ')
 })
+
+t.test('a configured JWT_PRIVATE_KEY (one-line PEM) signs, and the JWKS serves its public half', async (t) => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const oneLine = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().replace(/\n/g, '\\n')
+  const { app: configured } = await buildTestApp(t, { JWT_PRIVATE_KEY: oneLine })
+  const { session: s } = await register(configured)
+  const served = (await configured.inject({ method: 'GET', url: '/auth/.well-known/jwks.json' })).json()
+  t.equal(served.keys.length, 1)
+  t.equal(served.keys[0].x, publicKey.export({ format: 'jwk' }).x, 'the configured key, not a generated one')
+  const [h, p, sig] = s.accessToken.split('.') as [string, string, string]
+  t.ok(verify(null, Buffer.from(`${h}.${p}`), publicKey, Buffer.from(sig, 'base64url')))
+  t.equal((await configured.inject({ method: 'GET', url: '/auth/me', headers: bearer(s.accessToken) })).statusCode, 200)
+})
