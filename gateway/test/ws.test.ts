@@ -122,19 +122,21 @@ t.test('a bad bearer header is refused even next to a ticket', async (t) => {
   t.equal(result.kind === 'refused' && result.status, 401)
 })
 
-t.test("chat's close code and reason reach the client unchanged", async (t) => {
-  const { client, server } = await openPair(t)
-  const clientClosed = closed(client)
-  server.close(4001, 'bye')
-  t.same(await clientClosed, { code: 4001, reason: 'bye' })
-})
-
-t.test("the client's close code and reason reach chat unchanged", async (t) => {
-  const { client, server } = await openPair(t)
-  const serverClosed = closed(server)
-  client.close(4000, 'done')
-  t.same(await serverClosed, { code: 4000, reason: 'done' })
-})
+// Close codes and reasons cross the relay unchanged, whichever side closes.
+const relayedCloses = [
+  { name: "chat's application close reaches the client", from: 'server', code: 4001, reason: 'bye' },
+  { name: "the client's application close reaches chat", from: 'client', code: 4000, reason: 'done' },
+  { name: "chat's policy close (1008) reaches the client", from: 'server', code: 1008, reason: 'flooding' },
+] as const
+for (const { name, from, code, reason } of relayedCloses) {
+  t.test(`${name} unchanged`, async (t) => {
+    const { client, server } = await openPair(t)
+    const [closer, receiver] = from === 'server' ? [server, client] : [client, server]
+    const receiverClosed = closed(receiver)
+    closer.close(code, reason)
+    t.same(await receiverClosed, { code, reason })
+  })
+}
 
 t.test('a close without a code stays without a code (1005), both ways', async (t) => {
   const first = await openPair(t)
@@ -153,13 +155,6 @@ t.test('a vanished chat connection looks vanished to the client (1006)', async (
   const clientClosed = closed(client)
   server.terminate()
   t.equal((await clientClosed).code, 1006)
-})
-
-t.test('a policy close (1008) from chat passes through', async (t) => {
-  const { client, server } = await openPair(t)
-  const clientClosed = closed(client)
-  server.close(1008, 'flooding')
-  t.same(await clientClosed, { code: 1008, reason: 'flooding' })
 })
 
 t.test('a frame over WS_MAX_PAYLOAD closes the client with 1009 and is never relayed', async (t) => {

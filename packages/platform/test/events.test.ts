@@ -39,6 +39,13 @@ const registered = (username: string) => ({
   createdAt: new Date().toISOString(),
 })
 
+const updated = (username: string) => ({
+  userId: '01935d3a-0000-7000-8000-000000000001',
+  username,
+  previousUsername: 'before',
+  updatedAt: new Date().toISOString(),
+})
+
 t.test('a rolled-back transaction leaves no event; a committed one is published once', async (t) => {
   await db
     .transaction()
@@ -60,6 +67,32 @@ t.test('a rolled-back transaction leaves no event; a committed one is published 
   // Republishing the same id (a crash between publish and delete) is dropped by JetStream.
   const again = await bus.js.publish(bus.subject('auth.user.registered'), '{}', { msgID: eventId })
   t.ok(again.duplicate, 'duplicate detected by Nats-Msg-Id')
+})
+
+t.test('a batch published at once still arrives in commit order', async (t) => {
+  for (let i = 0; i < 60; i++) {
+    await db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.updated', updated(`order_${i}`)))
+  }
+  const relay = new OutboxRelay(db, bus, silent, 50)
+  relay.start()
+  const seen: string[] = []
+  await new Promise<void>((resolve) => {
+    void startConsumer({
+      bus,
+      durable: 'test-order',
+      types: ['auth.user.updated'],
+      log: silent,
+      handler: async (event) => {
+        seen.push(event.data.username)
+        if (seen.length === 60) resolve()
+      },
+    }).then((consumer) => t.teardown(() => consumer.stop()))
+  })
+  await relay.stop()
+  t.same(
+    seen,
+    Array.from({ length: 60 }, (_, i) => `order_${i}`),
+  )
 })
 
 t.test('enqueueEvent refuses a payload that breaks its schema', async (t) => {

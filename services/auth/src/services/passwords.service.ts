@@ -58,10 +58,10 @@ export class PasswordFlows {
       await otp.burn()
       throw invalidCode()
     }
-    const passwordHash = await hashPassword(newPassword, this.#deps.bcryptCost)
+    // Hash only once the code has proven right: a wrong guess must not cost a bcrypt run.
     const changed = await db.transaction().execute(async (trx) => {
       if (!(await otp.consume(trx, user.id, 'reset', code))) return false
-      await updatePasswordHash(trx, user.id, passwordHash)
+      await updatePasswordHash(trx, user.id, await hashPassword(newPassword, this.#deps.bcryptCost))
       await revokeUserFamilies(trx, user.id, 'password-reset')
       return true
     })
@@ -81,10 +81,9 @@ export class PasswordFlows {
   async change(userId: string, sessionId: string | undefined, code: string, newPassword: string): Promise<void> {
     const { db, otp, codeAttempts } = this.#deps
     await codeAttempts.consume(userId)
-    const passwordHash = await hashPassword(newPassword, this.#deps.bcryptCost)
     const changed = await db.transaction().execute(async (trx) => {
       if (!(await otp.consume(trx, userId, 'change', code))) return false
-      await updatePasswordHash(trx, userId, passwordHash)
+      await updatePasswordHash(trx, userId, await hashPassword(newPassword, this.#deps.bcryptCost))
       await revokeUserFamilies(trx, userId, 'password-change', sessionId)
       return true
     })

@@ -4,6 +4,8 @@ import t from 'tap'
 import { bearer, buildTestApp, register } from '../helper.ts'
 
 const { app, smtp, databaseUrl } = await buildTestApp(t)
+const reset = (email: string, otp: string, newPassword: string) =>
+  app.inject({ method: 'POST', url: '/auth/password/reset', payload: { email, otp, newPassword } })
 const login = (username: string, password: string) =>
   app.inject({ method: 'POST', url: '/auth/login', payload: { login: username, password } })
 
@@ -14,21 +16,13 @@ t.test('forgot → mailed OTP → reset: new password works, old fails, sessions
   const mail = await smtp.waitForMail(body.email)
   const otp = otpFrom(mail)
   t.match(mail.raw, /password reset code/i)
-  const reset = await app.inject({
-    method: 'POST',
-    url: '/auth/password/reset',
-    payload: { email: body.email, otp, newPassword: 'a brand new secret' },
-  })
-  t.equal(reset.statusCode, 204)
+  const answer = await reset(body.email, otp, 'a brand new secret')
+  t.equal(answer.statusCode, 204)
   t.equal((await login(body.username, body.password)).statusCode, 401, 'old password fails')
   t.equal((await login(body.username, 'a brand new secret')).statusCode, 200, 'new password works')
   const refresh = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: session.refreshToken } })
   t.equal(refresh.statusCode, 401, 'refresh tokens issued before the reset are revoked')
-  const replay = await app.inject({
-    method: 'POST',
-    url: '/auth/password/reset',
-    payload: { email: body.email, otp, newPassword: 'yet another secret' },
-  })
+  const replay = await reset(body.email, otp, 'yet another secret')
   t.equal(replay.statusCode, 400, 'the code is single use')
   t.equal(replay.json().code, 'INVALID_OTP')
 })
@@ -39,12 +33,8 @@ t.test('forgot answers 202 for unknown emails and sends nothing', async (t) => {
   t.equal(response.statusCode, 202)
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal(smtp.mails.length, before)
-  const reset = await app.inject({
-    method: 'POST',
-    url: '/auth/password/reset',
-    payload: { email: 'nobody@example.test', otp: '123456', newPassword: 'whatever123' },
-  })
-  t.equal(reset.statusCode, 400)
+  const answer = await reset('nobody@example.test', '123456', 'whatever123')
+  t.equal(answer.statusCode, 400)
 })
 
 t.test('five wrong codes kill the OTP, even the right one fails afterwards', async (t) => {
@@ -53,18 +43,10 @@ t.test('five wrong codes kill the OTP, even the right one fails afterwards', asy
   const otp = otpFrom(await smtp.waitForMail(body.email))
   const wrong = otp === '000000' ? '111111' : '000000'
   for (let i = 0; i < 5; i++) {
-    const response = await app.inject({
-      method: 'POST',
-      url: '/auth/password/reset',
-      payload: { email: body.email, otp: wrong, newPassword: 'new secret 123' },
-    })
+    const response = await reset(body.email, wrong, 'new secret 123')
     t.equal(response.statusCode, 400, `wrong try ${i + 1}`)
   }
-  const right = await app.inject({
-    method: 'POST',
-    url: '/auth/password/reset',
-    payload: { email: body.email, otp, newPassword: 'new secret 123' },
-  })
+  const right = await reset(body.email, otp, 'new secret 123')
   t.equal(right.statusCode, 400, 'dead after 5 wrong tries')
   t.equal((await login(body.username, body.password)).statusCode, 200, 'password unchanged')
 })
@@ -76,18 +58,10 @@ t.test('a newer code replaces the older one', async (t) => {
   await app.inject({ method: 'POST', url: '/auth/password/forgot', payload: { email: body.email } })
   const second = otpFrom(await smtp.waitForMail(body.email))
   if (first !== second) {
-    const old = await app.inject({
-      method: 'POST',
-      url: '/auth/password/reset',
-      payload: { email: body.email, otp: first, newPassword: 'new secret 123' },
-    })
+    const old = await reset(body.email, first, 'new secret 123')
     t.equal(old.statusCode, 400)
   }
-  const current = await app.inject({
-    method: 'POST',
-    url: '/auth/password/reset',
-    payload: { email: body.email, otp: second, newPassword: 'new secret 123' },
-  })
+  const current = await reset(body.email, second, 'new secret 123')
   t.equal(current.statusCode, 204)
 })
 
@@ -103,12 +77,8 @@ t.test('an expired code is refused', async (t) => {
     [body.username],
   )
   await client.end()
-  const reset = await app.inject({
-    method: 'POST',
-    url: '/auth/password/reset',
-    payload: { email: body.email, otp, newPassword: 'new secret 123' },
-  })
-  t.equal(reset.statusCode, 400)
+  const answer = await reset(body.email, otp, 'new secret 123')
+  t.equal(answer.statusCode, 400)
   t.equal((await login(body.username, body.password)).statusCode, 200, 'password unchanged')
 })
 
@@ -161,15 +131,7 @@ t.test('flooding code requests or guesses for one address hits 429, known or not
   const guesses: number[] = []
   for (let i = 0; i < 16; i++) {
     const otp = String(100000 + i)
-    guesses.push(
-      (
-        await app.inject({
-          method: 'POST',
-          url: '/auth/password/reset',
-          payload: { email: body.email, otp, newPassword: 'new secret 123' },
-        })
-      ).statusCode,
-    )
+    guesses.push((await reset(body.email, otp, 'new secret 123')).statusCode)
   }
   t.equal(guesses.filter((s) => s === 400).length, 15)
   t.equal(guesses[15], 429)
