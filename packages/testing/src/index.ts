@@ -1,3 +1,4 @@
+export * from './cleanup.ts'
 export * from './database.ts'
 export * from './namespace.ts'
 export * from './smtp-sink.ts'

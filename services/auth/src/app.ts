@@ -93,7 +93,8 @@ export async function buildApp(config: AuthConfig): Promise<App> {
   app.addHook('onClose', async () => {
     jwksResponder.unsubscribe()
     await relay.stop()
-    await bus.nc.drain()
+    // A connection that is already closed (e.g. lost while shutting down) has nothing to drain.
+    await bus.nc.drain().catch((err: unknown) => app.log.warn({ err }, 'NATS drain failed on close'))
     redis.disconnect()
     mailer.close()
     await db.destroy()

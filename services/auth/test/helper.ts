@@ -1,5 +1,5 @@
 import type { App } from '@sm/platform'
-import { createTestDatabase, dropNamespace, type SmtpSink, startSmtpSink, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
+import { cleanup, createTestDatabase, dropNamespace, type SmtpSink, startSmtpSink, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
 import type { Test } from 'tap'
 import { buildApp } from '../src/app.ts'
 import { loadAuthConfig } from '../src/config.ts'
@@ -29,12 +29,11 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}): P
     ...env,
   })
   const app = await buildApp(config)
-  t.teardown(async () => {
-    await app.close()
-    await smtp.close()
-    await db.drop()
-    await dropNamespace(db.namespace)
-  })
+  t.teardown(() =>
+    cleanup({ app: () => app.close(), smtp: () => smtp.close(), database: () => db.drop(), namespace: () => dropNamespace(db.namespace) }, [
+      'app',
+    ]),
+  )
   return { app, smtp, namespace: db.namespace, databaseUrl: db.url }
 }
 
