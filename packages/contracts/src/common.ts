@@ -33,3 +33,24 @@ export const UserSummary = Type.Object({
   avatarUrl: Type.Union([Type.String(), Type.Null()]),
 })
 export type UserSummary = Static<typeof UserSummary>
+
+export const MediaKind = Type.Union([Type.Literal('image'), Type.Literal('video'), Type.Literal('audio'), Type.Literal('document')])
+export type MediaKind = Static<typeof MediaKind>
+
+export const MediaPurpose = Type.Union([Type.Literal('avatar'), Type.Literal('post'), Type.Literal('chat')])
+export type MediaPurpose = Static<typeof MediaPurpose>
+
+/** API.md › Media. `url` is a gateway path; chat media URLs are signed and expire. */
+export const MediaRef = Type.Object(
+  {
+    id: Uuid,
+    kind: MediaKind,
+    mime: Type.String(),
+    size: Type.Integer({ minimum: 0 }),
+    width: Type.Optional(Type.Integer({ minimum: 0 })),
+    height: Type.Optional(Type.Integer({ minimum: 0 })),
+    url: Type.String(),
+  },
+  { $id: 'MediaRef' },
+)
+export type MediaRef = Static<typeof MediaRef>

@@ -1,5 +1,37 @@
 import { Type } from 'typebox'
+import { MediaPurpose, MediaRef } from './common.ts'
 import { JwkSet } from './http/auth.ts'
+
+const Id = Type.String({ format: 'uuid' })
+
+/**
+ * `media.claim`: "do these uploads belong to `userId` with `purpose`? then attach them to
+ * `ref`". Claiming is idempotent for the same (owner, purpose, ref) and refused for media
+ * claimed elsewhere. `audience` (chat) lists the users who may read the media besides its
+ * owner. Errors: MEDIA_NOT_FOUND, MEDIA_FORBIDDEN (someone else's), MEDIA_WRONG_PURPOSE,
+ * MEDIA_ALREADY_CLAIMED.
+ */
+export const MediaClaimRequest = Type.Object({
+  userId: Id,
+  purpose: MediaPurpose,
+  ids: Type.Array(Id, { maxItems: 10 }),
+  ref: Type.String({ maxLength: 200 }),
+  audience: Type.Optional(Type.Array(Id, { maxItems: 10 })),
+})
+export const MediaRefList = Type.Object({ items: Type.Array(MediaRef) })
+
+/** `media.get`: refs for ids, in order, unknown ids left out; chat media URLs are signed for `viewerId`. */
+export const MediaGetRequest = Type.Object({
+  ids: Type.Array(Id, { maxItems: 100 }),
+  viewerId: Type.Optional(Id),
+})
+
+/** `media.release`: the claiming service no longer needs these (post or message deleted); bytes go. */
+export const MediaReleaseRequest = Type.Object({
+  ids: Type.Array(Id, { maxItems: 100 }),
+  ref: Type.String({ maxLength: 200 }),
+})
+export const MediaReleaseReply = Type.Object({ released: Type.Integer({ minimum: 0 }) })
 
 /**
  * Request-reply subjects (core NATS, namespaced at runtime). Replies are
@@ -7,4 +39,7 @@ import { JwkSet } from './http/auth.ts'
  */
 export const requests = {
   'auth.jwks': { subject: 'auth.jwks', request: Type.Object({}), reply: JwkSet },
+  'media.claim': { subject: 'media.claim', request: MediaClaimRequest, reply: MediaRefList },
+  'media.get': { subject: 'media.get', request: MediaGetRequest, reply: MediaRefList },
+  'media.release': { subject: 'media.release', request: MediaReleaseRequest, reply: MediaReleaseReply },
 } as const
