@@ -44,6 +44,11 @@ export class Http {
     return this.#opts.baseUrl
   }
 
+  /** The current access token, for transports that authenticate themselves (the chat socket). */
+  get accessToken(): string | undefined {
+    return this.#opts.accessToken?.()
+  }
+
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const url = new URL(path, this.#opts.baseUrl)
     for (const [key, value] of Object.entries(opts.query ?? {})) {

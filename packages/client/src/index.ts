@@ -1,9 +1,17 @@
 import type { Session } from '@sm/contracts'
 import { AuthApi } from './auth.ts'
+import { ChatApi } from './chat.ts'
 import { Http } from './http.ts'
+import { MediaApi } from './media.ts'
+import { SearchApi } from './search.ts'
+import { SocialApi } from './social.ts'
 
 export { AuthApi } from './auth.ts'
+export { ChatApi } from './chat.ts'
 export { ApiError, Http } from './http.ts'
+export { MediaApi } from './media.ts'
+export { SearchApi } from './search.ts'
+export { SocialApi } from './social.ts'
 
 export interface ClientOptions {
   /** The gateway's URL, e.g. http://127.0.0.1:8080 */
@@ -20,6 +28,10 @@ export class Client {
   refreshToken: string | undefined
   readonly http: Http
   readonly auth: AuthApi
+  readonly social: SocialApi
+  readonly media: MediaApi
+  readonly search: SearchApi
+  readonly chat: ChatApi
 
   constructor(opts: ClientOptions) {
     this.accessToken = opts.accessToken
@@ -28,6 +40,10 @@ export class Client {
       this.accessToken = session.accessToken
       this.refreshToken = session.refreshToken
     })
+    this.social = new SocialApi(this.http)
+    this.media = new MediaApi(this.http)
+    this.search = new SearchApi(this.http)
+    this.chat = new ChatApi(this.http)
   }
 }
 
