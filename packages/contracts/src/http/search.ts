@@ -1,0 +1,2 @@
+// API.md › search: HTTP bodies and replies (filled in by the search service's work).
+export {}
