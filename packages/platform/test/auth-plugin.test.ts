@@ -51,3 +51,23 @@ t.test('identify: optional tokens set the user when valid and refuse when invali
   })
   t.equal((await app.inject({ method: 'GET', url: '/maybe', headers: { authorization: 'Bearer nonsense' } })).statusCode, 401)
 })
+
+t.test('tokens from the test kit verify with a configured public key', async (t) => {
+  const { newKeyPair, signAccessToken, TEST_ISSUER, TEST_AUDIENCE } = await import('@sm/testing')
+  const pair = newKeyPair()
+  const app = await buildService({ name: 'demo', logLevel: 'silent' })
+  await app.register(authPlugin, { keys: new PublicKeyStore({ pem: pair.publicPem }), issuer: TEST_ISSUER, audience: TEST_AUDIENCE })
+  app.get('/private', { onRequest: app.authenticate }, async (request) => request.user)
+  t.teardown(() => app.close())
+  const id = '01935d3a-0000-7000-8000-0000000000aa'
+  const ok = await app.inject({
+    method: 'GET',
+    url: '/private',
+    headers: { authorization: `Bearer ${signAccessToken(pair, { id, username: 'kit' })}` },
+  })
+  t.equal(ok.statusCode, 200)
+  t.match(ok.json(), { id, username: 'kit' })
+  const stranger = newKeyPair(pair.kid)
+  const forged = await app.inject({ method: 'GET', url: '/private', headers: { authorization: `Bearer ${signAccessToken(stranger)}` } })
+  t.equal(forged.statusCode, 401, 'a key the service does not trust')
+})
