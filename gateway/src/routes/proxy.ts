@@ -1,7 +1,7 @@
-import proxy from '@fastify/http-proxy'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, HTTPMethods } from 'fastify'
 import type { ServiceName } from '../config.ts'
-import { proxyClientOptions, proxyReplyOptions, type UpstreamTimeouts } from '../upstream.ts'
+import type { UpstreamTimeouts } from '../upstream.ts'
+import { Forwarder } from './forward.ts'
 
 export interface ProxyRoute {
   prefix: string
@@ -31,6 +31,8 @@ export const PROXY_ROUTES: readonly ProxyRoute[] = [
   { prefix: '/chat', service: 'chat' },
 ]
 
+const METHODS: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS']
+
 export interface ProxyRoutesOptions {
   upstreams: Record<ServiceName, string>
   timeouts: UpstreamTimeouts
@@ -38,14 +40,24 @@ export interface ProxyRoutesOptions {
 }
 
 export async function proxyRoutes(app: FastifyInstance, opts: ProxyRoutesOptions): Promise<void> {
+  // Bodies are the services' business: they pass through unparsed, as the stream the body-limit
+  // hook handed on, so an upload is never held in the gateway's memory.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+
+  const forwarders = new Map<ServiceName, Forwarder>()
+  app.addHook('onClose', async () => {
+    await Promise.all([...forwarders.values()].map((forwarder) => forwarder.close()))
+  })
   for (const route of PROXY_ROUTES) {
-    await app.register(proxy, {
-      upstream: opts.upstreams[route.service],
-      prefix: route.prefix,
-      rewritePrefix: route.prefix,
-      config: route.strictRateLimit ? { rateLimit: opts.strictRateLimit } : {},
-      replyOptions: proxyReplyOptions(),
-      ...proxyClientOptions(opts.timeouts),
-    })
+    let forwarder = forwarders.get(route.service)
+    if (!forwarder) {
+      forwarder = new Forwarder(opts.upstreams[route.service], opts.timeouts)
+      forwarders.set(route.service, forwarder)
+    }
+    const config = route.strictRateLimit ? { rateLimit: opts.strictRateLimit } : {}
+    for (const url of [route.prefix, `${route.prefix}/*`]) {
+      app.route({ method: METHODS, url, config, handler: forwarder.handler })
+    }
   }
 }

@@ -1,0 +1,129 @@
+import { once } from 'node:events'
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t, { type Test } from 'tap'
+import { startGateway } from './helper.ts'
+
+/** A service whose behaviour per path the test decides: big streams, slow bodies, broken answers. */
+async function startScriptedUpstream(t: Test) {
+  const seen: Array<{ url: string; aborted: boolean }> = []
+  const server = createServer((request, response) => {
+    const entry = { url: request.url ?? '', aborted: false }
+    seen.push(entry)
+    response.once('close', () => {
+      if (!response.writableFinished) entry.aborted = true
+    })
+    if (request.url === '/media/big') {
+      // 8 MiB in 64 KiB chunks, written as the client reads.
+      const chunk = Buffer.alloc(64 * 1024, 7)
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 128 * chunk.length })
+      let sent = 0
+      const pump = () => {
+        while (sent < 128) {
+          sent++
+          if (!response.write(chunk)) return response.once('drain', pump)
+        }
+        response.end()
+      }
+      return pump()
+    }
+    if (request.url === '/media/broken') {
+      response.writeHead(200, { 'content-type': 'text/plain', 'content-length': 1000 })
+      response.write('only part of it')
+      setTimeout(() => response.destroy(), 20)
+      return
+    }
+    if (request.url === '/media/slow') return // never answers: the client gives up first
+    if (request.url === '/media/upload') {
+      let bytes = 0
+      request.on('data', (c: Buffer) => {
+        bytes += c.length
+      })
+      request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes })))
+      return
+    }
+    response.writeHead(404).end()
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => {
+    server.closeAllConnections()
+    return new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+}
+
+const upstream = await startScriptedUpstream(t)
+const gateway = await startGateway(t, { upstreams: { media: upstream.url }, listen: true })
+
+function get(path: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${gateway.url}${path}`, resolve)
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+t.test('a large response streams through byte for byte', async (t) => {
+  const response = await get('/media/big')
+  t.equal(response.statusCode, 200)
+  t.equal(response.headers['content-length'], String(8 * 1024 * 1024))
+  t.ok(response.headers['x-request-id'], 'gateway headers are added')
+  t.ok(response.headers['x-content-type-options'], 'security headers are added')
+  let total = 0
+  let wrong = 0
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    total += chunk.length
+    for (const byte of chunk) if (byte !== 7) wrong++
+  }
+  t.equal(total, 8 * 1024 * 1024)
+  t.equal(wrong, 0)
+})
+
+t.test('a streamed request body reaches the service whole', async (t) => {
+  const body = Buffer.alloc(3 * 1024 * 1024, 1)
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpRequest(
+      `${gateway.url}/media/upload`,
+      { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': body.length } },
+      resolve,
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+  let text = ''
+  for await (const chunk of response) text += chunk
+  t.equal(response.statusCode, 200)
+  t.same(JSON.parse(text), { bytes: body.length })
+})
+
+t.test('a service that dies mid-response cuts the client off instead of ending cleanly', async (t) => {
+  const response = await get('/media/broken')
+  t.equal(response.statusCode, 200)
+  const outcome = await new Promise<string>((resolve) => {
+    response.on('error', () => resolve('error'))
+    response.on('aborted', () => resolve('aborted'))
+    response.on('end', () => resolve(response.complete ? 'complete' : 'incomplete'))
+    response.resume()
+  })
+  t.not(outcome, 'complete', 'the client can tell the body is short')
+})
+
+t.test('a client that hangs up abandons the upstream request too', async (t) => {
+  const before = upstream.seen.length
+  const req = httpRequest(`${gateway.url}/media/slow`)
+  req.on('error', () => undefined)
+  req.end()
+  const deadline = Date.now() + 2_000
+  while (upstream.seen.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  req.destroy()
+  const entry = upstream.seen.at(-1)
+  while (!entry?.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  t.ok(entry?.aborted, 'the service sees its request closed')
+})
+
+t.test('proxied requests are counted in the gateway metrics', async (t) => {
+  await get('/media/big').then((r) => r.resume())
+  const metrics = await fetch(`${gateway.url}/metrics`).then((r) => r.text())
+  t.match(metrics, /http_request_duration_seconds_count\{[^}]*route="\/media\/\*"[^}]*\}/)
+})

@@ -1,0 +1,42 @@
+/**
+ * `pnpm bench [scenario ...] [--reps 3] [--duration 8] [--warmup 2] [--rate-duration 5] [--connections 50]`
+ * Each scenario starts its own stack (own database, namespace, ports), runs its load from
+ * separate processes and writes bench/results/<scenario>.{json,md}.
+ */
+import { parseArgs } from 'node:util'
+import { writeResult } from './report.ts'
+import { gatewayScenario } from './scenarios/gateway.ts'
+import { defaultOptions } from './scenarios/options.ts'
+
+const scenarios = { gateway: gatewayScenario }
+type ScenarioName = keyof typeof scenarios
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    reps: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    'rate-duration': { type: 'string' },
+    connections: { type: 'string' },
+  },
+})
+const opts = {
+  reps: Number(values.reps ?? defaultOptions.reps),
+  durationS: Number(values.duration ?? defaultOptions.durationS),
+  warmupS: Number(values.warmup ?? defaultOptions.warmupS),
+  rateDurationS: Number(values['rate-duration'] ?? defaultOptions.rateDurationS),
+  connections: Number(values.connections ?? defaultOptions.connections),
+}
+const chosen = (positionals.length > 0 ? positionals : Object.keys(scenarios)) as ScenarioName[]
+for (const name of chosen) {
+  if (!(name in scenarios)) {
+    process.stderr.write(`unknown scenario "${name}"; known: ${Object.keys(scenarios).join(', ')}\n`)
+    process.exit(2)
+  }
+}
+for (const name of chosen) {
+  process.stderr.write(`== ${name}\n`)
+  const result = await scenarios[name](opts)
+  process.stdout.write(`${writeResult(result)}\n`)
+}
