@@ -1,0 +1,90 @@
+import {
+  type App,
+  authPlugin,
+  buildService,
+  connectBus,
+  createDb,
+  createRedis,
+  ensureDatabase,
+  migrateToLatest,
+  OutboxRelay,
+  publicKeysFor,
+  sql,
+} from '@sm/platform'
+import type { SocialConfig } from './config.ts'
+import { startProfilesConsumer } from './consumers/profiles.consumer.ts'
+import { startTimelineConsumer } from './consumers/timeline.consumer.ts'
+import type { SocialDatabase } from './db/database.ts'
+import { migrations } from './db/migrations/index.ts'
+import { commentsRoutes } from './routes/comments.routes.ts'
+import { feedRoutes } from './routes/feed.routes.ts'
+import { postsRoutes } from './routes/posts.routes.ts'
+import { usersRoutes } from './routes/users.routes.ts'
+import { AnalyticsService } from './services/analytics.service.ts'
+import { CommentsService } from './services/comments.service.ts'
+import { FeedService } from './services/feed.service.ts'
+import { FollowsService } from './services/follows.service.ts'
+import { MediaClient } from './services/media.client.ts'
+import { PostsService } from './services/posts.service.ts'
+import { ProfilesService } from './services/profiles.service.ts'
+import { TimelineStore } from './services/timeline.store.ts'
+import { ViewCounter } from './services/views.service.ts'
+
+export const SCHEMA = 'social'
+
+/**
+ * The social service: profiles (from auth's events), follows, posts with hashtags and media,
+ * votes, comments, views, shares into DMs, the precomputed home feed, and analytics.
+ */
+export async function buildApp(config: SocialConfig): Promise<App> {
+  await ensureDatabase(config.DATABASE_URL)
+  await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
+  const db = createDb<SocialDatabase>({ url: config.DATABASE_URL, schema: SCHEMA })
+  const redis = createRedis(config.REDIS_URL, config.namespace)
+  const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'social' })
+
+  const app = await buildService({
+    name: 'social',
+    logLevel: config.LOG_LEVEL,
+    description: 'Profiles, follows, posts, votes, comments, feed, hashtags and analytics',
+    readiness: {
+      postgres: () => sql`select 1`.execute(db),
+      redis: () => redis.ping(),
+      nats: () => bus.nc.flush(),
+    },
+  })
+
+  const relay = new OutboxRelay(db, bus, app.log)
+  relay.start()
+  const views = new ViewCounter({ db, redis, log: app.log, intervalMs: config.VIEW_FLUSH_MS })
+  views.start()
+  const timelines = new TimelineStore(redis, { cap: config.TIMELINE_CAP, ttlSeconds: config.TIMELINE_TTL_S })
+  const media = new MediaClient({ nc: bus.nc, namespace: config.namespace, timeoutMs: config.MEDIA_TIMEOUT_MS, log: app.log })
+  const profiles = new ProfilesService({ db, relay, media })
+  const follows = new FollowsService({ db, relay, profiles, fanoutFollowerLimit: config.FANOUT_FOLLOWER_LIMIT })
+  const posts = new PostsService({ db, relay, media, profiles, views })
+  const comments = new CommentsService({ db, profiles })
+  const feed = new FeedService({ db, timelines, posts })
+  const analytics = new AnalyticsService({ db, views, posts })
+
+  const consumers = await Promise.all([
+    startProfilesConsumer({ bus, db, profiles, relay, log: app.log }),
+    startTimelineConsumer({ bus, db, timelines, log: app.log }),
+  ])
+
+  await app.register(authPlugin, { keys: publicKeysFor(config, bus.nc), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
+  await app.register(usersRoutes, { profiles, follows, posts })
+  await app.register(postsRoutes, { posts, analytics })
+  await app.register(commentsRoutes, { comments })
+  await app.register(feedRoutes, { feed, posts, analytics })
+
+  app.addHook('onClose', async () => {
+    for (const consumer of consumers) await consumer.stop()
+    await views.stop()
+    await relay.stop()
+    await bus.nc.drain().catch((err: unknown) => app.log.warn({ err }, 'NATS drain failed on close'))
+    redis.disconnect()
+    await db.destroy()
+  })
+  return app
+}

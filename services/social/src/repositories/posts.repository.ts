@@ -1,0 +1,169 @@
+import type { MediaRef } from '@sm/contracts'
+import { type Kysely, sql } from 'kysely'
+import type { PostRow, SocialDatabase } from '../db/database.ts'
+import type { Cursor } from '../lib/cursor.ts'
+
+type Db = Kysely<SocialDatabase>
+
+/** Never a real user: stands in for "no viewer" so the vote join stays one query shape. */
+const NO_VIEWER = '00000000-0000-0000-0000-000000000000'
+
+export interface PostView extends PostRow {
+  authorUsername: string
+  authorNickname: string | null
+  authorAvatarUrl: string | null
+  myVote: number
+}
+
+/** Posts with their author's current summary and the viewer's vote, in one query. */
+export function selectPosts(db: Db, viewerId: string | undefined) {
+  return db
+    .selectFrom('posts as p')
+    .innerJoin('profiles as a', 'a.id', 'p.authorId')
+    .leftJoin('postVotes as v', (join) => join.onRef('v.postId', '=', 'p.id').on('v.userId', '=', viewerId ?? NO_VIEWER))
+    .selectAll('p')
+    .select(['a.username as authorUsername', 'a.nickname as authorNickname', 'a.avatarUrl as authorAvatarUrl'])
+    .select(sql<number>`coalesce(v.value, 0)::int`.as('myVote'))
+}
+
+export async function findPostView(db: Db, id: string, viewerId: string | undefined): Promise<PostView | undefined> {
+  return selectPosts(db, viewerId).where('p.id', '=', id).executeTakeFirst() as Promise<PostView | undefined>
+}
+
+/** Hydrates timeline ids in one query; `followerId` keeps only posts by that user or people they follow now. */
+export async function findPostViews(db: Db, ids: string[], viewerId: string | undefined, followerId?: string): Promise<PostView[]> {
+  if (ids.length === 0) return []
+  let query = selectPosts(db, viewerId).where('p.id', '=', sql<string>`any(${ids}::uuid[])`)
+  if (followerId) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('p.authorId', '=', followerId),
+        eb.exists(
+          eb
+            .selectFrom('follows as f')
+            .select('f.followeeId')
+            .where('f.followerId', '=', followerId)
+            .whereRef('f.followeeId', '=', 'p.authorId'),
+        ),
+      ]),
+    )
+  }
+  return query.execute() as Promise<PostView[]>
+}
+
+export async function findAuthorPage(db: Db, authorId: string, viewerId: string | undefined, cursor: Cursor | undefined, limit: number) {
+  let query = selectPosts(db, viewerId).where('p.authorId', '=', authorId)
+  if (cursor) query = query.where(sql<boolean>`(p.created_at, p.id) < (${cursor.createdAt}, ${cursor.id})`)
+  return query
+    .orderBy('p.createdAt', 'desc')
+    .orderBy('p.id', 'desc')
+    .limit(limit + 1)
+    .execute() as Promise<PostView[]>
+}
+
+export async function findHashtagPage(db: Db, tag: string, viewerId: string | undefined, cursor: Cursor | undefined, limit: number) {
+  let query = selectPosts(db, viewerId).innerJoin('postHashtags as h', 'h.postId', 'p.id').where('h.tag', '=', tag)
+  if (cursor) query = query.where(sql<boolean>`(h.created_at, h.post_id) < (${cursor.createdAt}, ${cursor.id})`)
+  return query
+    .orderBy('h.createdAt', 'desc')
+    .orderBy('h.postId', 'desc')
+    .limit(limit + 1)
+    .execute() as Promise<PostView[]>
+}
+
+export interface PostKey {
+  id: string
+  createdAt: Date
+}
+
+/**
+ * The home feed straight from Postgres, for pages older than what a Redis timeline holds:
+ * the user's own posts and those of everyone they follow, older than `before`.
+ */
+export async function findFeedKeysBefore(db: Db, userId: string, before: Cursor | undefined, limit: number): Promise<PostKey[]> {
+  let query = db
+    .selectFrom('posts as p')
+    .select(['p.id', 'p.createdAt'])
+    .where((eb) =>
+      eb.or([
+        eb('p.authorId', '=', userId),
+        eb('p.authorId', 'in', eb.selectFrom('follows').select('followeeId').where('followerId', '=', userId)),
+      ]),
+    )
+  if (before) query = query.where(sql<boolean>`(p.created_at, p.id) < (${before.createdAt}, ${before.id})`)
+  return query.orderBy('p.createdAt', 'desc').orderBy('p.id', 'desc').limit(limit).execute()
+}
+
+/** Newest posts by the authors a user follows whose posts are merged at read time (no fan-out). */
+export async function findMergedAuthorKeys(db: Db, userId: string, before: Cursor | undefined, limit: number): Promise<PostKey[]> {
+  const result = await sql<PostKey>`
+    select p.id, p.created_at as "createdAt"
+    from follows f
+    join profiles a on a.id = f.followee_id and a.fanout_on_read
+    cross join lateral (
+      select id, created_at from posts
+      where author_id = f.followee_id
+        and (${before === undefined} or (created_at, id) < (${before?.createdAt ?? new Date(0)}, ${before?.id ?? '00000000-0000-0000-0000-000000000000'}::uuid))
+      order by created_at desc, id desc
+      limit ${limit}
+    ) p
+    where f.follower_id = ${userId}
+    order by p.created_at desc, p.id desc
+    limit ${limit}`.execute(db)
+  return result.rows
+}
+
+/** Ids of an author's newest posts: what a follow adds to, or an unfollow removes from, a timeline. */
+export async function findAuthorPostIds(db: Db, authorId: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('posts')
+    .select('id')
+    .where('authorId', '=', authorId)
+    .orderBy('createdAt', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+export async function findPostForUpdate(db: Db, id: string): Promise<PostRow | undefined> {
+  return db.selectFrom('posts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
+export async function insertPost(
+  db: Db,
+  post: { id: string; authorId: string; text: string; hashtags: string[]; media: MediaRef[]; createdAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('posts')
+    .values({ ...post, media: JSON.stringify(post.media) as unknown as MediaRef[] })
+    .execute()
+  await replaceHashtags(db, post.id, post.hashtags, post.createdAt)
+}
+
+export async function replaceHashtags(db: Db, postId: string, tags: string[], createdAt: Date): Promise<void> {
+  await db.deleteFrom('postHashtags').where('postId', '=', postId).execute()
+  if (tags.length > 0)
+    await db
+      .insertInto('postHashtags')
+      .values(tags.map((tag) => ({ tag, postId, createdAt })))
+      .execute()
+}
+
+export async function updatePostContent(
+  db: Db,
+  id: string,
+  change: { text: string; hashtags: string[]; media: MediaRef[] },
+): Promise<PostRow> {
+  return db
+    .updateTable('posts')
+    .set({ ...change, media: JSON.stringify(change.media) as unknown as MediaRef[], editedAt: new Date(), version: sql`version + 1` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+/** Comments, votes, hashtag links and shares go with the post (foreign keys cascade). */
+export async function deletePost(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('posts').where('id', '=', id).execute()
+}

@@ -1,0 +1,161 @@
+import type { Redis } from '@sm/platform'
+
+/**
+ * Home timelines in Redis: one sorted set per user whose members are post ids, all with score
+ * 0, so members sort lexicographically; post ids are UUID v7, so that is newest-last by time.
+ * One sentinel member sorts below every id ('!' < '0') and records the set's state:
+ *   !b  being built from Postgres (reads go to Postgres meanwhile)
+ *   !c  complete: holds every post the user's feed has (fan-out authors only)
+ *   !t  truncated: holds every such post newer than its oldest member; older ones are in Postgres
+ * A missing key is built on the next read. Fan-out only touches sets that exist.
+ */
+export type TimelineState = 'missing' | 'building' | 'complete' | 'truncated'
+
+const STATE_OF: Record<string, TimelineState> = { '!b': 'building', '!c': 'complete', '!t': 'truncated' }
+
+// Shared Lua: trim to the cap (oldest first) and mark the set truncated when anything went.
+const TRIM = `
+local function truncate(key)
+  redis.call('ZREM', key, '!c')
+  redis.call('ZADD', key, 0, '!t')
+end
+local function trim(key, cap)
+  local count = redis.call('ZLEXCOUNT', key, '[0', '+')
+  if count > cap then
+    local edge = redis.call('ZRANGEBYLEX', key, '[0', '+', 'LIMIT', count - cap - 1, 1)[1]
+    redis.call('ZREMRANGEBYLEX', key, '[0', '[' .. edge)
+    truncate(key)
+  end
+end
+local function has(key, member) return redis.call('ZSCORE', key, member) ~= false end
+`
+
+// KEYS[1] timeline; ARGV: cap, maybeMore ('1': the ids are an author's newest `cap`, there may be older), ids...
+const ADD = `${TRIM}
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return -1 end
+local cap = tonumber(ARGV[1])
+local truncated = has(key, '!t')
+local oldest = redis.call('ZRANGEBYLEX', key, '[0', '+', 'LIMIT', 0, 1)[1]
+if truncated and not oldest then
+  redis.call('DEL', key)
+  return -1
+end
+local added = 0
+for i = 3, #ARGV do
+  -- In a truncated set only ids newer than its oldest member keep the invariant.
+  if (not truncated) or ARGV[i] > oldest then added = added + redis.call('ZADD', key, 0, ARGV[i]) end
+end
+if ARGV[2] == '1' then truncate(key) end
+trim(key, cap)
+return added`
+
+// KEYS[1] timeline; ARGV: cap, ids... Removes ids; a truncated set that ran low is dropped (rebuilt on read).
+const REMOVE = `
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return -1 end
+local removed = 0
+for i = 2, #ARGV do removed = removed + redis.call('ZREM', key, ARGV[i]) end
+if redis.call('ZSCORE', key, '!t') and redis.call('ZLEXCOUNT', key, '[0', '+') < tonumber(ARGV[1]) / 4 then redis.call('DEL', key) end
+return removed`
+
+// KEYS[1] timeline; ARGV: ttl. Starts a build unless one exists; returns 1 when the caller should build.
+const BEGIN = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('ZADD', KEYS[1], 0, '!b')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1`
+
+// KEYS[1] timeline; ARGV: cap, full ('1' when the build query hit the cap), ttl, ids...
+const FINISH = `${TRIM}
+local key = KEYS[1]
+local cap = tonumber(ARGV[1])
+for i = 4, #ARGV do redis.call('ZADD', key, 0, ARGV[i]) end
+local building = has(key, '!b')
+redis.call('ZREM', key, '!b')
+if ARGV[2] == '1' then truncate(key)
+elseif building and not has(key, '!t') then redis.call('ZADD', key, 0, '!c') end
+trim(key, cap)
+redis.call('EXPIRE', key, ARGV[3])
+return 1`
+
+// KEYS[1] timeline; ARGV: max ('+' or '(<id>'), count, ttl. Returns the state sentinel then ids newest first.
+const READ = `
+local key = KEYS[1]
+local state = redis.call('ZRANGEBYLEX', key, '-', '(0')
+if #state == 0 then return {} end
+redis.call('EXPIRE', key, ARGV[3])
+local ids = redis.call('ZREVRANGEBYLEX', key, ARGV[1], '[0', 'LIMIT', 0, tonumber(ARGV[2]))
+local sentinel = state[1]
+for _, member in ipairs(state) do if member == '!b' then sentinel = '!b' end end
+table.insert(ids, 1, sentinel)
+return ids`
+
+interface TimelineCommands {
+  timelineAdd(key: string, ...args: Array<string | number>): Promise<number>
+  timelineRemove(key: string, ...args: Array<string | number>): Promise<number>
+  timelineBegin(key: string, ttl: number): Promise<number>
+  timelineFinish(key: string, ...args: Array<string | number>): Promise<number>
+  timelineRead(key: string, max: string, count: number, ttl: number): Promise<string[]>
+}
+
+export class TimelineStore {
+  readonly #redis: Redis & TimelineCommands
+  readonly cap: number
+  readonly #ttlSeconds: number
+
+  constructor(redis: Redis, opts: { cap: number; ttlSeconds: number }) {
+    this.cap = opts.cap
+    this.#ttlSeconds = opts.ttlSeconds
+    for (const [name, lua] of Object.entries({
+      timelineAdd: ADD,
+      timelineRemove: REMOVE,
+      timelineBegin: BEGIN,
+      timelineFinish: FINISH,
+      timelineRead: READ,
+    })) {
+      redis.defineCommand(name, { numberOfKeys: 1, lua })
+    }
+    this.#redis = redis as Redis & TimelineCommands
+  }
+
+  static key(userId: string): string {
+    return `tl:${userId}`
+  }
+
+  /** Adds ids to an existing timeline (no-op when the user has none in Redis). */
+  async add(userId: string, ids: string[], maybeMore = false): Promise<void> {
+    if (ids.length === 0) return
+    await this.#redis.timelineAdd(TimelineStore.key(userId), this.cap, maybeMore ? '1' : '0', ...ids)
+  }
+
+  async remove(userId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return
+    await this.#redis.timelineRemove(TimelineStore.key(userId), this.cap, ...ids)
+  }
+
+  /** Claims the build of a missing timeline: true when this caller should run it. */
+  async begin(userId: string): Promise<boolean> {
+    return (await this.#redis.timelineBegin(TimelineStore.key(userId), this.#ttlSeconds)) === 1
+  }
+
+  async finish(userId: string, ids: string[], full: boolean): Promise<void> {
+    await this.#redis.timelineFinish(TimelineStore.key(userId), this.cap, full ? '1' : '0', this.#ttlSeconds, ...ids)
+  }
+
+  /** Up to `count` ids older than `beforeId` (newest first) and the timeline's state. */
+  async read(userId: string, beforeId: string | undefined, count: number): Promise<{ state: TimelineState; ids: string[] }> {
+    const [sentinel, ...ids] = await this.#redis.timelineRead(
+      TimelineStore.key(userId),
+      beforeId ? `(${beforeId}` : '+',
+      count,
+      this.#ttlSeconds,
+    )
+    if (sentinel === undefined) return { state: 'missing', ids: [] }
+    return { state: STATE_OF[sentinel] ?? 'missing', ids }
+  }
+
+  async drop(userId: string): Promise<void> {
+    await this.#redis.del(TimelineStore.key(userId))
+  }
+}
