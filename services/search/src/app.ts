@@ -1,0 +1,53 @@
+import { type App, buildService, connectBus, createDb, ensureDatabase, migrateToLatest, sql } from '@sm/platform'
+import type { Kysely } from 'kysely'
+import type { SearchConfig } from './config.ts'
+import { startIndexConsumers } from './consumers/index.consumers.ts'
+import type { SearchDatabase } from './db/database.ts'
+import { migrations } from './db/migrations/index.ts'
+import { searchRoutes } from './routes/search.routes.ts'
+import { SearchService } from './services/search.service.ts'
+
+export const SCHEMA = 'search'
+
+/**
+ * The search service: a denormalised index of users, posts and hashtags in its own schema,
+ * fed only by events (durable JetStream consumers), read through public, bounded routes.
+ * It needs no Redis and verifies no tokens: every route is public and nothing is cached.
+ */
+export async function buildApp(config: SearchConfig): Promise<App> {
+  await ensureDatabase(config.DATABASE_URL)
+  await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
+  const db = createDb<SearchDatabase>({ url: config.DATABASE_URL, schema: SCHEMA })
+  const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'search' })
+
+  const app = await buildService({
+    name: 'search',
+    logLevel: config.LOG_LEVEL,
+    description: 'Search over users, posts and hashtags, fed by events',
+    readiness: {
+      postgres: () => sql`select 1`.execute(db),
+      nats: () => bus.nc.flush(),
+    },
+  })
+
+  const search = new SearchService({ db, timeoutMs: config.SEARCH_QUERY_TIMEOUT_MS, searchPath: await searchPath(db) })
+  const consumers = await startIndexConsumers({ db, bus, log: app.log })
+  await app.register(searchRoutes, { search })
+
+  app.addHook('onClose', async () => {
+    for (const consumer of consumers) await consumer.stop()
+    // A connection that is already closed (e.g. lost while shutting down) has nothing to drain.
+    await bus.nc.drain().catch((err: unknown) => app.log.warn({ err }, 'NATS drain failed on close'))
+    await db.destroy()
+  })
+  return app
+}
+
+/** Our schema first, then wherever pg_trgm was installed (its `similarity` and `%` are unqualified in queries). */
+export async function searchPath(db: Kysely<SearchDatabase>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`
+    select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'
+  `.execute(db)
+  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
+  return [SCHEMA, ...rows.map((row) => row.schema)].map(quote).join(', ')
+}

@@ -1,0 +1,8 @@
+import { type Migrations, processedEventsMigration } from '@sm/platform'
+import * as init from './001-init.ts'
+
+/** In order; names are stored in the schema's migration table, never rename one. */
+export const migrations: Migrations = {
+  '001-init': init,
+  '002-processed-events': processedEventsMigration,
+}

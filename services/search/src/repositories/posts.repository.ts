@@ -1,0 +1,138 @@
+import type { MediaRef, UserSummary } from '@sm/contracts'
+import { type Kysely, sql, type Transaction } from 'kysely'
+import type { SearchDatabase } from '../db/database.ts'
+
+type Db = Kysely<SearchDatabase> | Transaction<SearchDatabase>
+
+/**
+ * Serialises every write to one post (an advisory lock also covers a post with no row yet),
+ * so its version guard and its hashtag counts are decided on a state nobody else is changing.
+ */
+export async function lockPost(trx: Transaction<SearchDatabase>, postId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`search:post:${postId}`}, 0))`.execute(trx)
+}
+
+export async function findPostState(db: Db, postId: string) {
+  return db.selectFrom('posts').select(['version', 'deleted', 'hashtags']).where('postId', '=', postId).executeTakeFirst()
+}
+
+export interface PostWrite {
+  postId: string
+  author: UserSummary
+  text: string
+  hashtags: string[]
+  media: MediaRef[]
+  createdAt: string
+  editedAt: string | null
+  version: number
+}
+
+export async function savePost(db: Db, post: PostWrite): Promise<void> {
+  const row = {
+    postId: post.postId,
+    authorId: post.author.id,
+    author: JSON.stringify(post.author),
+    text: post.text,
+    hashtags: post.hashtags,
+    media: JSON.stringify(post.media),
+    createdAt: new Date(post.createdAt),
+    editedAt: post.editedAt ? new Date(post.editedAt) : null,
+    version: post.version,
+  }
+  const { postId: _, ...changes } = row
+  await db
+    .insertInto('posts')
+    .values(row)
+    .onConflict((oc) => oc.column('postId').doUpdateSet({ ...changes, updatedAt: sql<Date>`now()` }))
+    .execute()
+}
+
+/** A deleted post keeps only its id, author and version: its text, tags and media are gone. */
+export async function saveTombstone(db: Db, post: { postId: string; authorId: string; version: number; deletedAt: string }): Promise<void> {
+  await db
+    .insertInto('posts')
+    .values({
+      postId: post.postId,
+      authorId: post.authorId,
+      author: null,
+      text: '',
+      hashtags: [],
+      media: '[]',
+      createdAt: new Date(post.deletedAt),
+      editedAt: null,
+      version: post.version,
+      deleted: true,
+    })
+    .onConflict((oc) =>
+      oc.column('postId').doUpdateSet({
+        text: '',
+        hashtags: [],
+        media: '[]',
+        author: null,
+        deleted: true,
+        version: sql<number>`greatest(posts.version, excluded.version)`,
+        updatedAt: sql<Date>`now()`,
+      }),
+    )
+    .execute()
+}
+
+export interface PostHit {
+  postId: string
+  authorId: string
+  author: UserSummary | null
+  text: string
+  hashtags: string[]
+  media: MediaRef[]
+  createdAt: Date
+  editedAt: Date | null
+  username: string | null
+  nickname: string | null
+  avatarUrl: string | null
+  score: number
+}
+
+/**
+ * Live posts matching every word (the last as a prefix) and carrying every tag, best first.
+ * score = relevance × (1 + freshness). Relevance is cover density (`ts_rank_cd`: more and closer
+ * matches score higher) divided by 1 + ln(document length) so long texts cannot win by bulk;
+ * freshness is 1 / (1 + age in days) at `asOf` (kept in the cursor, so pages of one search
+ * agree): a new post gets up to ×2, a day-old one ×1.5, a month-old one about ×1.03.
+ * Without words every match is equally relevant and the order is by recency alone.
+ * The author summary is the user row's current one (renames show at once), else the event's.
+ */
+export async function searchPosts(
+  db: Db,
+  args: { words: string[]; tags: string[]; asOf: Date; limit: number; after?: { score: number; id: string } },
+) {
+  const { words, tags, after } = args
+  const query =
+    words.length === 0
+      ? sql`null::tsquery`
+      : sql`(
+          select string_agg('(' || part::text || ')', ' & ')::tsquery from (
+            select case when w.ord = ${words.length} then (plainto_tsquery('simple', fold(w.word))::text || ':*')::tsquery
+                        else plainto_tsquery('simple', fold(w.word)) end as part
+            from unnest(${words}::text[]) with ordinality as w(word, ord)
+            where numnode(plainto_tsquery('simple', fold(w.word))) > 0
+          ) parts
+        )`
+  const relevance = words.length === 0 ? sql`1.0::float8` : sql`ts_rank_cd(p.document, i.query, 1)::float8`
+  const { rows } = await sql<PostHit>`
+    with input as (select ${query} as query)
+    select ranked.post_id, ranked.author_id, ranked.author, ranked.text, ranked.hashtags, ranked.media, ranked.created_at,
+           ranked.edited_at, u.username, u.nickname, u.avatar_url, ranked.score
+    from (
+      select p.*, (${relevance} * (1 + 1 / (1 + greatest(0, extract(epoch from (${args.asOf}::timestamptz - p.created_at))::float8) / 86400)))::float8 as score
+      from posts p, input i
+      where not p.deleted
+        ${words.length > 0 ? sql`and p.document @@ i.query` : sql``}
+        ${tags.length > 0 ? sql`and p.hashtags @> ${tags}::text[]` : sql``}
+    ) ranked
+    left join users u on u.user_id = ranked.author_id
+    ${after ? sql`where (ranked.score, ranked.post_id) < (${after.score}::float8, ${after.id}::uuid)` : sql``}
+    order by ranked.score desc, ranked.post_id desc
+    limit ${args.limit}
+  `.execute(db)
+  return rows
+}

@@ -1,0 +1,7 @@
+import { runService } from '@sm/platform'
+import { buildApp } from './app.ts'
+import { loadSearchConfig } from './config.ts'
+
+const config = loadSearchConfig()
+const app = await buildApp(config)
+await runService(app, { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS })

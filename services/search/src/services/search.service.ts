@@ -1,0 +1,151 @@
+import type { HashtagSearchPage, PostSearchPage, SearchPost, TrendingHashtags, UserSearchPage } from '@sm/contracts'
+import { HttpError } from '@sm/platform'
+import { type Kysely, sql, type Transaction } from 'kysely'
+import type { SearchDatabase } from '../db/database.ts'
+import { searchTags, trendingTags } from '../repositories/hashtags.repository.ts'
+import { type PostHit, searchPosts } from '../repositories/posts.repository.ts'
+import { searchUsers } from '../repositories/users.repository.ts'
+import { assertUuid, decodeCursor, encodeCursor, escapeLike, parsePostQuery, parseTagQuery, parseUserQuery } from './query.ts'
+
+export interface SearchOptions {
+  db: Kysely<SearchDatabase>
+  /** Cap on each search statement (Postgres statement_timeout). */
+  timeoutMs: number
+  /** The service's schema then pg_trgm's (its functions and `%` operator), looked up at start. */
+  searchPath: string
+}
+
+interface PageArgs {
+  q: string
+  limit: number
+  cursor?: string | undefined
+}
+
+const empty = { items: [], nextCursor: null }
+
+/** Postgres' code for a statement cancelled by statement_timeout. */
+const QUERY_CANCELED = '57014'
+
+/** Read side: parses hostile input into safe terms, runs one bounded query, pages by keyset. */
+export class SearchService {
+  readonly #opts: SearchOptions
+
+  constructor(opts: SearchOptions) {
+    this.#opts = opts
+  }
+
+  async users({ q, limit, cursor }: PageArgs): Promise<UserSearchPage> {
+    const query = parseUserQuery(q)
+    const after = cursor ? decodeCursor<{ s: number; id: string }>(cursor, 'users', query, { s: 'number', id: 'string' }) : undefined
+    if (!query) return empty
+    const rows = await this.#bounded((trx) =>
+      searchUsers(trx, {
+        query,
+        likePrefix: escapeLike(query),
+        limit: limit + 1,
+        after: after && { score: after.s, id: assertUuid(after.id) },
+      }),
+    )
+    const page = rows.slice(0, limit)
+    const last = page.at(-1)
+    return {
+      items: page.map((row) => ({ id: row.userId, username: row.username, nickname: row.nickname, avatarUrl: row.avatarUrl })),
+      nextCursor: rows.length > limit && last ? encodeCursor('users', query, { s: last.score, id: last.userId }) : null,
+    }
+  }
+
+  async posts({ q, limit, cursor }: PageArgs): Promise<PostSearchPage> {
+    const { words, tags } = parsePostQuery(q)
+    const key = JSON.stringify([words, tags])
+    const after = cursor
+      ? decodeCursor<{ s: number; id: string; at: string }>(cursor, 'posts', key, { s: 'number', id: 'string', at: 'string' })
+      : undefined
+    if (words.length === 0 && tags.length === 0) return empty
+    const asOf = after ? parseTime(after.at) : new Date()
+    const rows = await this.#bounded((trx) =>
+      searchPosts(trx, { words, tags, asOf, limit: limit + 1, after: after && { score: after.s, id: assertUuid(after.id) } }),
+    )
+    const page = rows.slice(0, limit)
+    const last = page.at(-1)
+    return {
+      items: page.map(toSearchPost),
+      nextCursor:
+        rows.length > limit && last ? encodeCursor('posts', key, { s: last.score, id: last.postId, at: asOf.toISOString() }) : null,
+    }
+  }
+
+  async hashtags({ q, limit, cursor }: PageArgs): Promise<HashtagSearchPage> {
+    const prefix = parseTagQuery(q)
+    const after = cursor
+      ? decodeCursor<{ p: number; t: string }>(cursor, 'hashtags', prefix ?? '', { p: 'number', t: 'string' })
+      : undefined
+    if (!prefix) return empty
+    const rows = await this.#bounded((trx) =>
+      searchTags(trx, { likePrefix: escapeLike(prefix), limit: limit + 1, after: after && { posts: after.p, tag: after.t } }),
+    )
+    const page = rows.slice(0, limit)
+    const last = page.at(-1)
+    return {
+      items: page,
+      nextCursor: rows.length > limit && last ? encodeCursor('hashtags', prefix, { p: last.posts, t: last.tag }) : null,
+    }
+  }
+
+  async trending(args: { hours: number; limit: number }): Promise<TrendingHashtags> {
+    return { items: await this.#bounded((trx) => trendingTags(trx, args)) }
+  }
+
+  /**
+   * Runs `work` in a read-only transaction whose statements Postgres cancels after `timeoutMs`
+   * (a cancelled search is a 503 SEARCH_TIMEOUT, never a 500 or a query left running).
+   */
+  async #bounded<T>(work: (trx: Transaction<SearchDatabase>) => Promise<T>): Promise<T> {
+    return runBounded(this.#opts.db, this.#opts.timeoutMs, this.#opts.searchPath, work)
+  }
+}
+
+/** Runs `work` read-only with a statement timeout and the given search path, mapping a timeout to 503. */
+export async function runBounded<T>(
+  db: Kysely<SearchDatabase>,
+  timeoutMs: number,
+  searchPath: string,
+  work: (trx: Transaction<SearchDatabase>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await db
+      .transaction()
+      .setAccessMode('read only')
+      .execute(async (trx) => {
+        await sql`select set_config('statement_timeout', ${String(timeoutMs)}, true),
+                         set_config('search_path', ${searchPath}, true)`.execute(trx)
+        return work(trx)
+      })
+  } catch (error) {
+    if ((error as { code?: string }).code === QUERY_CANCELED) {
+      throw new HttpError(503, 'SEARCH_TIMEOUT', 'the search took too long; try fewer or longer words', { 'retry-after': '1' })
+    }
+    throw error
+  }
+}
+
+function parseTime(value: string): Date {
+  const time = new Date(value)
+  if (Number.isNaN(time.getTime())) throw new HttpError(400, 'INVALID_CURSOR', 'the cursor is malformed')
+  return time
+}
+
+function toSearchPost(row: PostHit): SearchPost {
+  const author =
+    row.username !== null
+      ? { id: row.authorId, username: row.username, nickname: row.nickname, avatarUrl: row.avatarUrl }
+      : (row.author ?? { id: row.authorId, username: '', nickname: null, avatarUrl: null })
+  return {
+    id: row.postId,
+    author,
+    text: row.text,
+    hashtags: row.hashtags,
+    media: row.media,
+    createdAt: row.createdAt.toISOString(),
+    editedAt: row.editedAt ? row.editedAt.toISOString() : null,
+  }
+}
