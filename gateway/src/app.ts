@@ -66,7 +66,13 @@ async function assemble(config: GatewayConfig, deps: Required<GatewayDeps>, owne
   await app.register(clientIpPlugin, { trustedHops: config.TRUSTED_PROXY_HOPS })
   await app.register(securityPlugin, { corsOrigins: corsOrigins(config) })
   await app.register(upgradeGuard, { socketPaths: [CHAT_SOCKET_PATH] })
-  await app.register(rateLimitPlugin, { redis: deps.redis, max: config.RATE_LIMIT_MAX, timeWindowMs: config.RATE_LIMIT_WINDOW_MS })
+  await app.register(rateLimitPlugin, {
+    redis: deps.redis,
+    max: config.RATE_LIMIT_MAX,
+    timeWindowMs: config.RATE_LIMIT_WINDOW_MS,
+    syncMs: config.RATE_LIMIT_SYNC_MS,
+    exactMax: config.RATE_LIMIT_EXACT_MAX,
+  })
   await app.register(bodyLimitPlugin, { defaultLimit: config.BODY_LIMIT, uploadLimit: config.MEDIA_BODY_LIMIT })
   await app.register(authPlugin, { keys: deps.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
 

@@ -37,6 +37,12 @@ export const gatewayConfigSchema = {
   /** Requests per IP per window on every proxied route. */
   RATE_LIMIT_MAX: positive(600),
   RATE_LIMIT_WINDOW_MS: positive(60_000),
+  /**
+   * Budgets of at most this many requests are checked in Redis on every request; larger ones are
+   * counted in memory and exchanged with Redis every RATE_LIMIT_SYNC_MS (plugins/rate-limit-store.ts).
+   */
+  RATE_LIMIT_EXACT_MAX: positive(100),
+  RATE_LIMIT_SYNC_MS: positive(100),
   /** Stricter budget per IP for credential guessing targets: /auth/login and /auth/password/*. */
   AUTH_RATE_LIMIT_MAX: positive(10),
   AUTH_RATE_LIMIT_WINDOW_MS: positive(60_000),

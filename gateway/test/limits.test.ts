@@ -82,6 +82,51 @@ t.test('rate limits', async (t) => {
   })
 })
 
+t.test('large budgets are counted in memory and shared through Redis every sync', async (t) => {
+  const env = { RATE_LIMIT_MAX: '150', RATE_LIMIT_EXACT_MAX: '100', RATE_LIMIT_SYNC_MS: '40', RATE_LIMIT_WINDOW_MS: '60000' }
+  const first = await startGateway(t, { upstreams, env })
+  const second = await startGateway(t, { upstreams, env, namespace: first.namespace })
+  const from = { remoteAddress: '10.0.1.1' }
+  const statuses: number[] = []
+  for (let i = 0; i < 100; i++) statuses.push((await first.app.inject({ method: 'GET', url: '/feed', ...from })).statusCode)
+  t.same(new Set(statuses), new Set([200]), '100 requests pass on the first instance')
+  const redis = new Redis(TEST_REDIS_URL, { keyPrefix: `${first.namespace}:` })
+  t.teardown(() => redis.disconnect())
+  const deadline = Date.now() + 2_000
+  let shared = 0
+  while (shared < 100 && Date.now() < deadline) {
+    shared = Number(await redis.get('ratelimit:10.0.1.1'))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  t.equal(shared, 100, 'the count reached Redis within a sync interval')
+  t.ok(Number(await redis.pttl('ratelimit:10.0.1.1')) > 0, 'the window expires')
+
+  // The second instance has seen none of it yet; its first request brings back the total.
+  await second.app.inject({ method: 'GET', url: '/feed', ...from })
+  const seen = Date.now() + 2_000
+  let remaining = 150
+  while (remaining > 49 && Date.now() < seen) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const response = await second.app.inject({ method: 'GET', url: '/feed', ...from })
+    remaining = Number(response.headers['x-ratelimit-remaining'])
+  }
+  t.ok(remaining <= 49, `the second instance counts the first one's requests (remaining ${remaining})`)
+  let last = 200
+  for (let i = 0; i < 60 && last === 200; i++) last = (await second.app.inject({ method: 'GET', url: '/feed', ...from })).statusCode
+  t.equal(last, 429, 'the shared budget runs out')
+})
+
+t.test('with Redis unreachable, large budgets are still enforced per instance', async (t) => {
+  const { app } = await startGateway(t, {
+    upstreams,
+    env: { RATE_LIMIT_MAX: '120', RATE_LIMIT_EXACT_MAX: '100', RATE_LIMIT_SYNC_MS: '20', REDIS_URL: 'redis://127.0.0.1:1' },
+  })
+  const from = { remoteAddress: '10.0.2.1' }
+  let passed = 0
+  for (let i = 0; i < 130; i++) if ((await app.inject({ method: 'GET', url: '/feed', ...from })).statusCode === 200) passed++
+  t.equal(passed, 120)
+})
+
 t.test('body limits', async (t) => {
   const { app, url } = await startGateway(t, { upstreams, listen: true, env: { BODY_LIMIT: '1024', MEDIA_BODY_LIMIT: '65536' } })
 

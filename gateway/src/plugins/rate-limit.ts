@@ -1,12 +1,16 @@
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import { type Redis, tooManyRequests } from '@sm/platform'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { SharedCounterStore } from './rate-limit-store.ts'
 
 export interface RateLimitOptions {
   redis: Redis
   max: number
   timeWindowMs: number
+  /** See SharedCounterStore: budgets above `exactMax` sync with Redis every `syncMs`. */
+  syncMs: number
+  exactMax: number
 }
 
 /**
@@ -18,12 +22,20 @@ export interface RateLimitOptions {
  */
 export const rateLimitPlugin = fp<RateLimitOptions>(
   async (app: FastifyInstance, opts) => {
+    const store = new SharedCounterStore({ redis: opts.redis, prefix: 'ratelimit:', syncMs: opts.syncMs, exactMax: opts.exactMax })
+    app.addHook('onClose', async () => {
+      store.close()
+      // What this instance counted since the last sync still counts for the others.
+      await store.sync().catch(() => undefined)
+    })
     await app.register(rateLimit, {
       global: true,
       max: opts.max,
       timeWindow: opts.timeWindowMs,
-      redis: opts.redis,
-      nameSpace: 'ratelimit:',
+      // The library instantiates the store itself; hand it ours (the options argument is unused).
+      store: function ProvidedStore() {
+        return store
+      } as unknown as FastifyRateLimitStoreCtor,
       keyGenerator: (request) => request.clientIp,
       // Redis down must not take the whole API down with it: requests pass uncounted.
       skipOnError: true,

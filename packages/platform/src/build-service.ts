@@ -66,7 +66,9 @@ export async function buildService(opts: ServiceOptions): Promise<App> {
     endpoint: '/metrics',
     clearRegisterOnInit: true,
     defaultMetrics: { enabled: true, labels: { service: opts.name } },
-    routeMetrics: { enabled: true, registeredRoutesOnly: true },
+    // Histograms only: summaries compute quantiles in-process on every request (a t-digest per
+    // route, a measurable share of a hot route's CPU) and cannot be aggregated across instances.
+    routeMetrics: { enabled: { histogram: true, summary: false }, registeredRoutesOnly: true },
   })
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', service: opts.name }))
