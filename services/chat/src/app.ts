@@ -1,0 +1,94 @@
+import websocket from '@fastify/websocket'
+import { CHAT_FRAME_MAX_BYTES } from '@sm/contracts'
+import {
+  type App,
+  authPlugin,
+  buildService,
+  connectBus,
+  createDb,
+  createRedis,
+  ensureDatabase,
+  migrateToLatest,
+  OutboxRelay,
+  publicKeysFor,
+  sql,
+} from '@sm/platform'
+import type { ChatConfig } from './config.ts'
+import { startSharesConsumer } from './consumers/shares.consumer.ts'
+import { startUsersConsumer } from './consumers/users.consumer.ts'
+import type { ChatDatabase } from './db/database.ts'
+import { migrations } from './db/migrations/index.ts'
+import { conversationRoutes } from './routes/conversations.routes.ts'
+import { messageRoutes } from './routes/messages.routes.ts'
+import { socketRoutes } from './routes/socket.routes.ts'
+import { syncRoutes } from './routes/sync.routes.ts'
+import { ChatService } from './services/chat.service.ts'
+import { Delivery } from './services/delivery.ts'
+import { MediaClient } from './services/media.client.ts'
+import { PresenceStore } from './services/presence.service.ts'
+import { Hub } from './ws/hub.ts'
+
+export const SCHEMA = 'chat'
+
+/**
+ * The chat service: 1-on-1 conversations over REST and WebSocket. Postgres is the source of
+ * truth (messages, receipts, per-user event logs); Redis holds presence and offline queues;
+ * core NATS routes live frames to whichever instance holds a user's sockets.
+ */
+export async function buildApp(config: ChatConfig): Promise<App> {
+  await ensureDatabase(config.DATABASE_URL)
+  await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
+  const db = createDb<ChatDatabase>({ url: config.DATABASE_URL, schema: SCHEMA })
+  const redis = createRedis(config.REDIS_URL, config.namespace)
+  const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'chat' })
+
+  const app = await buildService({
+    name: 'chat',
+    logLevel: config.LOG_LEVEL,
+    description: '1-on-1 messaging: conversations, history, receipts, presence, WebSocket delivery',
+    readiness: {
+      postgres: () => sql`select 1`.execute(db),
+      redis: () => redis.ping(),
+      nats: () => bus.nc.flush(),
+    },
+  })
+
+  const relay = new OutboxRelay(db, bus, app.log)
+  relay.start()
+  const presence = new PresenceStore(redis, config.namespace)
+  const media = new MediaClient(bus, app.log, config.MEDIA_TIMEOUT_MS)
+  const delivery = new Delivery({ bus, redis, presence, queueMax: config.OFFLINE_QUEUE_MAX, queueTtlS: config.OFFLINE_QUEUE_TTL_S })
+  const chat = new ChatService({ db, relay, delivery, media, presence, redis, config, log: app.log })
+  const hub = new Hub({ db, bus, relay, chat, delivery, presence, media, config, log: app.log })
+  hub.start()
+  const consumers = [await startUsersConsumer(db, bus, app.log), await startSharesConsumer(chat, bus, app.log)]
+
+  await app.register(authPlugin, {
+    keys: publicKeysFor(config, bus.nc),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  })
+  await app.register(websocket, {
+    // Frames a bit over the limit get an error frame (and the socket stays); far over it, ws closes with 1009.
+    options: { maxPayload: CHAT_FRAME_MAX_BYTES * 4 },
+    // Sockets are closed by the hub (1001) in onClose; the default would close them without a code.
+    preClose: (done) => done(),
+  })
+
+  await app.register(socketRoutes, { hub, redis, config })
+  await app.register(conversationRoutes, { chat })
+  await app.register(messageRoutes, { chat })
+  await app.register(syncRoutes, { chat, presence })
+
+  app.addHook('preClose', async () => {
+    await hub.stop()
+  })
+  app.addHook('onClose', async () => {
+    for (const consumer of consumers) await consumer.stop()
+    await relay.stop()
+    await bus.nc.drain().catch((err: unknown) => app.log.warn({ err }, 'NATS drain failed on close'))
+    redis.disconnect()
+    await db.destroy()
+  })
+  return app
+}

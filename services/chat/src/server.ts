@@ -1,0 +1,7 @@
+import { runService } from '@sm/platform'
+import { buildApp } from './app.ts'
+import { loadChatConfig } from './config.ts'
+
+const config = loadChatConfig()
+const app = await buildApp(config)
+await runService(app, { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS })

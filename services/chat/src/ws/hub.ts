@@ -1,0 +1,154 @@
+import type { ChatMessage, ServerFrame } from '@sm/contracts'
+import { enqueueEvent, type Log, type OutboxRelay } from '@sm/platform'
+import type { Kysely } from 'kysely'
+import type { ChatConfig } from '../config.ts'
+import type { ChatDatabase } from '../db/database.ts'
+import { currentEventSeq } from '../repositories/events.repository.ts'
+import type { ChatService } from '../services/chat.service.ts'
+import { type Delivery, type LiveEnvelope, userSubject } from '../services/delivery.ts'
+import type { MediaClient } from '../services/media.client.ts'
+import type { PresenceChange, PresenceStore } from '../services/presence.service.ts'
+import { withFreshMedia } from '../services/views.ts'
+import type { Connection } from './connection.ts'
+
+type Subscription = ReturnType<import('@sm/platform').Bus['nc']['subscribe']>
+
+export interface HubDeps {
+  db: Kysely<ChatDatabase>
+  bus: import('@sm/platform').Bus
+  relay: OutboxRelay
+  chat: ChatService
+  delivery: Delivery
+  presence: PresenceStore
+  media: MediaClient
+  config: ChatConfig
+  log: Log
+}
+
+/**
+ * This instance's sockets, by user. It subscribes to a user's live subject while it holds at
+ * least one of their sockets, pings sockets and beats their presence, and sweeps connections
+ * whose instance stopped beating (crashed), so those users go offline too.
+ */
+export class Hub {
+  readonly chat: ChatService
+  readonly delivery: Delivery
+  readonly #d: HubDeps
+  readonly #users = new Map<string, { connections: Set<Connection>; subscription: Subscription }>()
+  #timer: NodeJS.Timeout | undefined
+  #stopped = false
+
+  constructor(deps: HubDeps) {
+    this.#d = deps
+    this.chat = deps.chat
+    this.delivery = deps.delivery
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.#beat().catch((error: unknown) => this.#d.log.error({ err: error }, 'chat heartbeat failed'))
+    }, this.#d.config.HEARTBEAT_INTERVAL_MS)
+    this.#timer.unref()
+  }
+
+  get connectionCount(): number {
+    let count = 0
+    for (const entry of this.#users.values()) count += entry.connections.size
+    return count
+  }
+
+  /** Registers the socket: live subscription first, then presence, so nothing falls in between. */
+  async attach(connection: Connection, since: string | undefined): Promise<void> {
+    const { bus } = this.#d
+    let entry = this.#users.get(connection.userId)
+    if (!entry) {
+      const subscription = bus.nc.subscribe(userSubject(bus.namespace, connection.userId), {
+        callback: (error, msg) => {
+          if (error) return
+          const envelope = msg.json<LiveEnvelope>()
+          const current = this.#users.get(connection.userId)
+          for (const conn of current?.connections ?? []) conn.offer(envelope)
+        },
+      })
+      entry = { connections: new Set(), subscription }
+      this.#users.set(connection.userId, entry)
+      await bus.nc.flush()
+    }
+    entry.connections.add(connection)
+    if (await this.#d.presence.connect(connection.userId, connection.id)) {
+      await this.announce({ userId: connection.userId, online: true, lastSeenAt: new Date().toISOString() })
+    }
+    await connection.start(since)
+    // Closed while we were catching up: its close handler found nothing to detach yet.
+    if (connection.ws.readyState !== connection.ws.OPEN) await this.detach(connection)
+  }
+
+  async detach(connection: Connection): Promise<void> {
+    const entry = this.#users.get(connection.userId)
+    if (!entry?.connections.delete(connection)) return
+    connection.dispose()
+    if (entry.connections.size === 0) {
+      entry.subscription.unsubscribe()
+      this.#users.delete(connection.userId)
+    }
+    if (await this.#d.presence.disconnect(connection.userId, connection.id)) {
+      await this.announce({ userId: connection.userId, online: false, lastSeenAt: new Date().toISOString() })
+    }
+  }
+
+  currentSeq(userId: string): Promise<number> {
+    return currentEventSeq(this.#d.db, userId)
+  }
+
+  async freshFrames(userId: string, entries: Array<{ seq: number; frame: ServerFrame }>) {
+    const frames = await withFreshMedia(
+      this.#d.media,
+      userId,
+      entries.map((e) => e.frame as ServerFrame & { message?: ChatMessage }),
+    )
+    return entries.map((e, i) => ({ seq: e.seq, frame: frames[i] as ServerFrame }))
+  }
+
+  async typing(peerId: string, conversationId: string, userId: string, state: 'start' | 'stop'): Promise<void> {
+    await this.delivery.send(peerId, { frame: { type: 'typing', conversationId, userId, state } })
+  }
+
+  /** A presence transition: the `chat.presence.changed` event, and frames to the user's peers. */
+  async announce(change: PresenceChange): Promise<void> {
+    const { db, relay } = this.#d
+    await db.transaction().execute((trx) => enqueueEvent(trx, 'chat', 'chat.presence.changed', change))
+    relay.kick()
+    const peers = await this.chat.peersOf(change.userId)
+    const frame = { type: 'presence' as const, ...change }
+    await Promise.all(peers.map((peerId) => this.delivery.send(peerId, { frame })))
+  }
+
+  async #beat(): Promise<void> {
+    if (this.#stopped) return
+    const { presence, config } = this.#d
+    for (const entry of this.#users.values()) {
+      for (const conn of entry.connections) {
+        // Two intervals without a pong: a zombie (its client vanished without closing).
+        if (!conn.alive) {
+          conn.ws.terminate()
+          continue
+        }
+        conn.alive = false
+        conn.ws.ping()
+        if (!(await presence.heartbeat(conn.userId, conn.id)) && (await presence.connect(conn.userId, conn.id))) {
+          await this.announce({ userId: conn.userId, online: true, lastSeenAt: new Date().toISOString() })
+        }
+      }
+    }
+    for (const change of await presence.sweep(config.HEARTBEAT_TIMEOUT_MS)) await this.announce(change)
+  }
+
+  /** Shutdown: every socket hears 1001 (reconnect elsewhere) and its user's presence is settled. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    if (this.#timer) clearInterval(this.#timer)
+    const connections = [...this.#users.values()].flatMap((entry) => [...entry.connections])
+    for (const conn of connections) conn.ws.close(1001, 'server shutting down')
+    await Promise.all(connections.map((conn) => this.detach(conn).catch(() => undefined)))
+  }
+}
