@@ -44,10 +44,10 @@ export class PostsService {
     this.#deps = deps
   }
 
-  /** Post rows → API posts, with view counts still buffered in Redis added in. */
+  /** Post rows → API posts, with view totals newer in Redis than in Postgres. */
   async present(rows: PostView[]): Promise<Post[]> {
-    const pending = await this.#deps.views.pending(rows.map((r) => r.id))
-    return rows.map((row) => toPost(row, pending.get(row.id) ?? 0))
+    const totals = await this.#deps.views.totals(rows.map((r) => r.id))
+    return rows.map((row) => toPost(row, totals.get(row.id)))
   }
 
   async create(user: AuthUser, body: CreatePostBody, requestId: string): Promise<Post> {
@@ -90,9 +90,10 @@ export class PostsService {
 
   /** GET /posts/:id: the read counts one view (Redis, no row lock). */
   async view(id: string, viewerId: string | undefined, viewerAddress: string): Promise<Post> {
-    const post = await this.get(id, viewerId)
-    await this.#deps.views.record(id, viewerId ?? `ip:${viewerAddress}`)
-    return { ...post, views: post.views + 1 }
+    const row = await findPostView(this.#deps.db, id, viewerId)
+    if (!row) throw notFound('post not found', 'POST_NOT_FOUND')
+    const total = await this.#deps.views.record(id, Number(row.views), viewerId ?? `ip:${viewerAddress}`)
+    return toPost(row, total)
   }
 
   async #ownPostForUpdate(trx: Kysely<SocialDatabase>, user: AuthUser, id: string): Promise<PostRow> {
@@ -256,7 +257,7 @@ export class PostsService {
   }
 }
 
-export function toPost(row: PostView, pendingViews = 0): Post {
+export function toPost(row: PostView, viewsInRedis = 0): Post {
   return {
     id: row.id,
     author: { id: row.authorId, username: row.authorUsername, nickname: row.authorNickname, avatarUrl: row.authorAvatarUrl },
@@ -266,7 +267,7 @@ export function toPost(row: PostView, pendingViews = 0): Post {
     likes: row.likes,
     dislikes: row.dislikes,
     comments: row.commentsCount,
-    views: Number(row.views) + pendingViews,
+    views: Math.max(Number(row.views), viewsInRedis),
     shares: row.shares,
     myVote: row.myVote as Post['myVote'],
     createdAt: row.createdAt.toISOString(),

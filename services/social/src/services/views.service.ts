@@ -4,31 +4,46 @@ import type { SocialDatabase } from '../db/database.ts'
 
 const DIRTY = 'views:dirty'
 const LOCK = 'views:flush-lock'
-const pendingKey = (postId: string) => `views:pending:${postId}`
+const totalKey = (postId: string) => `views:total:${postId}`
 const viewersKey = (postId: string) => `views:viewers:${postId}`
 const BATCH = 500
+const TTL_SECONDS = 7 * 24 * 3600
 
-// Subtracts what was written to Postgres; keys that reach zero stop being dirty. Views that
-// arrived while the batch was being written stay behind for the next flush.
+// KEYS: total, dirty set, viewers HLL. ARGV: views stored in Postgres, post id, viewer, ttl.
+// A missing total starts from what Postgres holds, so the Redis number is always the whole count.
+const RECORD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
+local total = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('PFADD', KEYS[3], ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+return total`
+
+// KEYS: dirty set, totals... ARGV: the totals just written, then the post ids. A post stays
+// dirty when views arrived while its batch was being written.
 const SETTLE = `
 local n = #KEYS - 1
 for i = 1, n do
-  local left = redis.call('DECRBY', KEYS[i + 1], ARGV[i])
-  if left <= 0 then
-    redis.call('DEL', KEYS[i + 1])
-    redis.call('SREM', KEYS[1], ARGV[n + i])
-  end
+  if redis.call('GET', KEYS[i + 1]) == ARGV[i] then redis.call('SREM', KEYS[1], ARGV[n + i]) end
 end
 return n`
 
+interface ViewCommands {
+  recordView(...args: Array<string | number>): Promise<number>
+  settleViews(...args: Array<string | number>): Promise<number>
+}
+
 /**
- * View counting that never takes a row lock on the read path: each view is an INCR (and a
- * PFADD for unique viewers) in Redis; a timer folds the pending counts into `posts.views` in
- * batches. Reads add the pending delta, so counts are exact between flushes.
+ * View counting that never takes a row lock on the read path. Each view INCRs a per-post
+ * total in Redis (seeded from Postgres when missing) and PFADDs the viewer to a HyperLogLog;
+ * a timer copies dirty totals into `posts.views` in batches (`greatest`, so replays and
+ * concurrent flushes are harmless). Reads take max(Postgres, Redis): exact, and monotonic
+ * even while a flush is in flight.
  */
 export class ViewCounter {
   readonly #db: Kysely<SocialDatabase>
-  readonly #redis: Redis
+  readonly #redis: Redis & ViewCommands
   readonly #log: Log
   readonly #intervalMs: number
   #timer: NodeJS.Timeout | undefined
@@ -36,7 +51,9 @@ export class ViewCounter {
 
   constructor(opts: { db: Kysely<SocialDatabase>; redis: Redis; log: Log; intervalMs: number }) {
     this.#db = opts.db
-    this.#redis = opts.redis
+    opts.redis.defineCommand('recordView', { numberOfKeys: 3, lua: RECORD })
+    opts.redis.defineCommand('settleViews', { lua: SETTLE })
+    this.#redis = opts.redis as Redis & ViewCommands
     this.#log = opts.log
     this.#intervalMs = opts.intervalMs
   }
@@ -48,16 +65,20 @@ export class ViewCounter {
     this.#timer.unref()
   }
 
-  /** `viewer` is a user id or, anonymously, an address: it only feeds the unique-viewer estimate. */
-  async record(postId: string, viewer: string): Promise<void> {
-    await this.#redis.multi().incr(pendingKey(postId)).sadd(DIRTY, postId).pfadd(viewersKey(postId), viewer).exec()
+  /** Counts one view; `viewer` (a user id or, anonymously, an address) only feeds the unique estimate. Returns the new total. */
+  async record(postId: string, storedViews: number, viewer: string): Promise<number> {
+    return this.#redis.recordView(totalKey(postId), DIRTY, viewersKey(postId), storedViews, postId, viewer, TTL_SECONDS)
   }
 
-  /** Views recorded but not yet in Postgres, per post id. */
-  async pending(postIds: string[]): Promise<Map<string, number>> {
+  /** The Redis totals for these posts (absent when none was recorded lately). */
+  async totals(postIds: string[]): Promise<Map<string, number>> {
     if (postIds.length === 0) return new Map()
-    const values = await this.#redis.mget(...postIds.map(pendingKey))
-    return new Map(postIds.map((id, i) => [id, Math.max(0, Number(values[i] ?? 0))]))
+    const values = await this.#redis.mget(...postIds.map(totalKey))
+    const totals = new Map<string, number>()
+    postIds.forEach((id, i) => {
+      if (values[i] != null) totals.set(id, Number(values[i]))
+    })
+    return totals
   }
 
   async uniqueViewers(postId: string): Promise<number> {
@@ -65,26 +86,26 @@ export class ViewCounter {
   }
 
   async forget(postId: string): Promise<void> {
-    await this.#redis.multi().del(pendingKey(postId), viewersKey(postId)).srem(DIRTY, postId).exec()
+    await this.#redis.multi().del(totalKey(postId), viewersKey(postId)).srem(DIRTY, postId).exec()
   }
 
-  /** Folds pending counts into Postgres; one instance at a time (Redis lock). Returns posts written. */
+  /** Copies dirty totals into Postgres; one instance at a time (Redis lock). Returns posts written. */
   flush(): Promise<number> {
-    this.#flushing ??= this.#flushOnce().finally(() => {
+    this.#flushing ??= this.#flushLocked().finally(() => {
       this.#flushing = undefined
     })
     return this.#flushing
   }
 
-  async #flushOnce(): Promise<number> {
+  async #flushLocked(): Promise<number> {
     const locked = await this.#redis.set(LOCK, '1', 'PX', 30_000, 'NX')
     if (!locked) return 0
     let written = 0
     try {
       for (;;) {
-        const batchWritten = await this.#flushBatch()
-        written += batchWritten
-        if (batchWritten < BATCH) break
+        const [seen, batch] = await this.#flushBatch()
+        written += batch
+        if (seen < BATCH) break
       }
     } finally {
       await this.#redis.del(LOCK)
@@ -92,21 +113,21 @@ export class ViewCounter {
     return written
   }
 
-  async #flushBatch(): Promise<number> {
+  async #flushBatch(): Promise<[number, number]> {
     const ids = await this.#redis.srandmember(DIRTY, BATCH)
-    const counts = await this.pending(ids)
-    const batch = [...counts].filter(([, n]) => n > 0)
-    const empty = ids.filter((id) => !batch.some(([batchId]) => batchId === id))
-    if (empty.length > 0) await this.#redis.srem(DIRTY, ...empty)
+    const totals = await this.totals(ids)
+    const gone = ids.filter((id) => !totals.has(id))
+    if (gone.length > 0) await this.#redis.srem(DIRTY, ...gone)
+    const batch = [...totals]
     if (batch.length > 0) {
       await sql`
-          update posts set views = posts.views + d.n
-          from unnest(${batch.map(([id]) => id)}::uuid[], ${batch.map(([, n]) => n)}::bigint[]) as d(id, n)
-          where posts.id = d.id`.execute(this.#db)
-      const keys = [DIRTY, ...batch.map(([id]) => pendingKey(id))]
-      await this.#redis.eval(SETTLE, keys.length, ...keys, ...batch.map(([, n]) => n), ...batch.map(([id]) => id))
+        update posts set views = greatest(posts.views, d.n)
+        from unnest(${batch.map(([id]) => id)}::uuid[], ${batch.map(([, n]) => n)}::bigint[]) as d(id, n)
+        where posts.id = d.id`.execute(this.#db)
+      const keys = [DIRTY, ...batch.map(([id]) => totalKey(id))]
+      await this.#redis.settleViews(keys.length, ...keys, ...batch.map(([, n]) => n), ...batch.map(([id]) => id))
     }
-    return batch.length
+    return [ids.length, batch.length]
   }
 
   async stop(): Promise<void> {
