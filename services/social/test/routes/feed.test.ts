@@ -1,0 +1,162 @@
+import { TEST_REDIS_URL } from '@sm/testing'
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { api, buildTestApp, eventually, type TestUser } from '../helper.ts'
+
+// A tiny cap and fan-out limit so the Postgres fallback and the read-time merge are exercised.
+const ctx = await buildTestApp(t, { TIMELINE_CAP: '10', FANOUT_FOLLOWER_LIMIT: '4' })
+const http = api(ctx.app)
+const redis = new Redis(TEST_REDIS_URL)
+t.teardown(() => redis.disconnect())
+const timelineKey = (user: TestUser) => `${ctx.namespace}:tl:${user.id}`
+
+async function signedUp(): Promise<TestUser> {
+  const user = ctx.newUser()
+  await http.get('/users/me', user)
+  return user
+}
+
+const post = async (user: TestUser, text: string): Promise<string> => (await http.post('/posts', user, { text })).body.id
+
+/** Walks the whole feed with small pages. */
+async function walk(user: TestUser, limit = 4, between?: () => Promise<void>): Promise<string[]> {
+  const ids: string[] = []
+  let cursor: string | null = null
+  do {
+    const page = await http.get(`/feed?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, user)
+    if (page.status !== 200) throw new Error(`feed: ${page.status} ${JSON.stringify(page.body)}`)
+    ids.push(...page.body.items.map((p: { id: string }) => p.id))
+    cursor = page.body.nextCursor
+    if (between) await between()
+  } while (cursor)
+  return ids
+}
+
+const newestFirst = (ids: string[]) => [...ids].sort().reverse()
+const sameIds = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b)
+
+t.test('the feed holds exactly my posts and those of people I follow, newest first', async (t) => {
+  const alice = await signedUp()
+  const bob = await signedUp()
+  const carol = await signedUp()
+  const dave = await signedUp()
+  await http.put(`/users/${bob.username}/follow`, alice)
+  await http.put(`/users/${carol.username}/follow`, alice)
+  const before = [await post(bob, 'bob before'), await post(dave, 'dave before'), await post(alice, 'alice before')]
+  // The first read builds the timeline from Postgres.
+  const expectedBefore = newestFirst([before[0] as string, before[2] as string])
+  t.same(
+    await eventually(async () => {
+      const ids = await walk(alice)
+      return sameIds(ids, expectedBefore) && ids
+    }),
+    expectedBefore,
+  )
+  t.ok(await redis.exists(timelineKey(alice)), 'the timeline now lives in Redis')
+
+  // Later posts arrive by fan-out from the event path.
+  const after = [await post(carol, 'carol after'), await post(dave, 'dave after'), await post(bob, 'bob after'), await post(alice, 'mine')]
+  const expected = newestFirst([...expectedBefore, after[0] as string, after[2] as string, after[3] as string])
+  t.same(
+    await eventually(async () => {
+      const ids = await walk(alice)
+      return sameIds(ids, expected) && ids
+    }),
+    expected,
+  )
+  const feed = (await http.get('/feed', alice)).body.items
+  t.match(feed[0], { text: 'mine', author: { id: alice.id }, myVote: 0 })
+  t.notOk(
+    feed.some((p: { author: { id: string } }) => p.author.id === dave.id),
+    'no posts from people I do not follow',
+  )
+  t.match(await http.get('/feed'), { status: 401 })
+  t.match(await http.get('/feed?cursor=nonsense', alice), { status: 400, body: { code: 'INVALID_CURSOR' } })
+})
+
+t.test('unfollow removes, delete removes, edit shows the new text, follow brings older posts in', async (t) => {
+  const alice = await signedUp()
+  const bob = await signedUp()
+  const carol = await signedUp()
+  await http.put(`/users/${bob.username}/follow`, alice)
+  const b1 = await post(bob, 'b1')
+  const c1 = await post(carol, 'c1 (older than the follow)')
+  await walk(alice) // build
+  const b2 = await post(bob, 'b2')
+  await eventually(async () => sameIds(await walk(alice), [b2, b1]))
+
+  await http.patch(`/posts/${b1}`, bob, { text: 'b1, edited' })
+  t.equal((await http.get('/feed', alice)).body.items[1].text, 'b1, edited', 'posts are hydrated fresh: the edit shows at once')
+
+  await http.delete(`/posts/${b2}`, bob)
+  t.same(await walk(alice), [b1], 'a deleted post is gone at once')
+  await eventually(async () => (await redis.zscore(timelineKey(alice), b2)) === null)
+
+  await http.put(`/users/${carol.username}/follow`, alice)
+  t.same(
+    await eventually(async () => {
+      const ids = await walk(alice)
+      return sameIds(ids, [c1, b1]) && ids
+    }),
+    [c1, b1],
+    'following adds the followee’s earlier posts',
+  )
+
+  await http.delete(`/users/${bob.username}/follow`, alice)
+  t.same(await walk(alice), [c1], 'an unfollow applies at once, before its event is consumed')
+  await eventually(async () => (await redis.zscore(timelineKey(alice), b1)) === null)
+  t.pass('…and the event takes the posts out of the stored timeline')
+})
+
+t.test('beyond the Redis cap the feed continues from Postgres, with no gaps or duplicates under concurrent posts', async (t) => {
+  const reader = await signedUp()
+  const authors = await Promise.all(Array.from({ length: 3 }, () => signedUp()))
+  for (const author of authors) await http.put(`/users/${author.username}/follow`, reader)
+  const ids: string[] = []
+  for (let i = 0; i < 27; i++) ids.push(await post(authors[i % 3] as TestUser, `post ${i}`))
+  ids.push(await post(reader, 'own'))
+  const expected = newestFirst(ids)
+  t.same(await walk(reader, 4), expected, 'built timeline (cap 10) + fallback: all 28, in order')
+  t.equal(await redis.zcard(timelineKey(reader)), 11, 'the cap holds: 10 ids + the state marker')
+
+  // New posts land while we walk: they are newer than the cursor, so the walk neither repeats nor skips.
+  let round = 0
+  const walked = await walk(reader, 5, async () => {
+    if (round++ < 3) await post(authors[round % 3] as TestUser, `during ${round}`)
+  })
+  t.same(walked, expected, 'a walk started before the new posts sees exactly the old ones')
+  const latest = await eventually(async () => {
+    const first = (await http.get('/feed?limit=3', reader)).body.items
+    return first.every((p: { text: string }) => p.text.startsWith('during')) && first
+  })
+  t.equal(latest.length, 3, 'the new posts arrive at the top')
+})
+
+t.test('very-followed authors are not fanned out but merged at read time', async (t) => {
+  const star = await signedUp()
+  const fans = await Promise.all(Array.from({ length: 5 }, () => signedUp()))
+  const early = await post(star, 'before fame')
+  for (const fan of fans) await http.put(`/users/${star.username}/follow`, fan)
+  const fan = fans[0] as TestUser
+  t.same(await walk(fan), [early])
+  const famous = await post(star, 'after fame')
+  t.same(await walk(fan), [famous, early], 'merged at read: visible without waiting for any fan-out')
+  // Give the fan-out consumer time to (not) act, then check the stored timeline.
+  const marker = await post(fan, 'a marker posted after the star’s post')
+  await eventually(async () => (await redis.zscore(timelineKey(fan), marker)) !== null)
+  t.equal(await redis.zscore(timelineKey(fan), famous), null, 'the star’s post was not written into the fan’s timeline')
+  t.same(await walk(fan), [marker, famous, early])
+  await http.delete(`/users/${star.username}/follow`, fan)
+  t.same(await walk(fan), [marker])
+})
+
+t.test('a timeline that expired from Redis is rebuilt on the next read', async (t) => {
+  const alice = await signedUp()
+  const bob = await signedUp()
+  await http.put(`/users/${bob.username}/follow`, alice)
+  const ids = [await post(bob, 'one'), await post(bob, 'two'), await post(alice, 'three')]
+  await walk(alice)
+  await redis.del(timelineKey(alice))
+  t.same(await walk(alice), newestFirst(ids))
+  t.ok(await redis.exists(timelineKey(alice)))
+})
