@@ -1,14 +1,16 @@
 /**
- * `pnpm bench [scenario ...] [--reps 3] [--duration 8] [--warmup 2] [--rate-duration 5] [--connections 50]`
+ * `pnpm bench [scenario ...] [--reps 3] [--duration 8] [--warmup 2] [--rate-duration 5] [--connections 50]
+ *   [--sockets 2000] [--message-rate 2000]`
  * Each scenario starts its own stack (own database, namespace, ports), runs its load from
  * separate processes and writes bench/results/<scenario>.{json,md}.
  */
 import { parseArgs } from 'node:util'
 import { writeResult } from './report.ts'
+import { chatScenario } from './scenarios/chat.ts'
 import { gatewayScenario } from './scenarios/gateway.ts'
 import { defaultOptions } from './scenarios/options.ts'
 
-const scenarios = { gateway: gatewayScenario }
+const scenarios = { gateway: gatewayScenario, chat: chatScenario }
 type ScenarioName = keyof typeof scenarios
 
 const { values, positionals } = parseArgs({
@@ -19,6 +21,8 @@ const { values, positionals } = parseArgs({
     warmup: { type: 'string' },
     'rate-duration': { type: 'string' },
     connections: { type: 'string' },
+    sockets: { type: 'string' },
+    'message-rate': { type: 'string' },
   },
 })
 const opts = {
@@ -27,6 +31,8 @@ const opts = {
   warmupS: Number(values.warmup ?? defaultOptions.warmupS),
   rateDurationS: Number(values['rate-duration'] ?? defaultOptions.rateDurationS),
   connections: Number(values.connections ?? defaultOptions.connections),
+  sockets: Number(values.sockets ?? defaultOptions.sockets),
+  messageRate: Number(values['message-rate'] ?? defaultOptions.messageRate),
 }
 const chosen = (positionals.length > 0 ? positionals : Object.keys(scenarios)) as ScenarioName[]
 for (const name of chosen) {

@@ -87,3 +87,15 @@ http {
   await waitForHttp(url, child, output)
   return { name: 'nginx (1 worker)', url, pid: child.pid ?? 0, stop: stopper(child) }
 }
+
+/** The bare `ws` echo server. */
+export async function startWsEcho(): Promise<Baseline> {
+  const port = await freePort()
+  const script = fileURLToPath(new URL('./ws-echo.ts', import.meta.url))
+  const output: string[] = []
+  const child = spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()))
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/health`, child, output)
+  return { name: 'ws echo', url, pid: child.pid ?? 0, stop: stopper(child) }
+}

@@ -4,6 +4,17 @@ export interface BenchOptions {
   warmupS: number
   rateDurationS: number
   connections: number
+  /** Chat: connected users (two per conversation) and messages per second over all of them. */
+  sockets: number
+  messageRate: number
 }
 
-export const defaultOptions: BenchOptions = { reps: 3, durationS: 8, warmupS: 2, rateDurationS: 5, connections: 50 }
+export const defaultOptions: BenchOptions = {
+  reps: 3,
+  durationS: 8,
+  warmupS: 2,
+  rateDurationS: 5,
+  connections: 50,
+  sockets: 2000,
+  messageRate: 2000,
+}

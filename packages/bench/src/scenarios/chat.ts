@@ -1,0 +1,102 @@
+import { type RunningProcess, startProcess, startStack } from '@sm/testing'
+import { startWsEcho } from '../baselines/processes.ts'
+import { median, round } from '../load/stats.ts'
+import { runWsLoad, type WsResult } from '../load/ws-run.ts'
+import { rssOf } from '../proc.ts'
+import type { Row, ScenarioResult } from '../report.ts'
+import type { BenchOptions } from './options.ts'
+import { registerUsers } from './users.ts'
+
+const wsUrl = (httpUrl: string, path: string) => `${httpUrl.replace(/^http/, 'ws')}${path}`
+
+/**
+ * Scenario 5, chat: N sockets through the gateway, pairs chatting at a fixed total rate.
+ * Baselines in the same run: a bare `ws` echo server (direct), and the same echo server behind
+ * the gateway's socket relay, so the ratios isolate what chat itself adds.
+ */
+export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> {
+  const sockets = opts.sockets
+  const rate = opts.messageRate
+  const stack = await startStack({
+    services: ['auth', 'chat'],
+    env: { RATE_LIMIT_MAX: '1000000000', BCRYPT_COST: '4', LOG_LEVEL: 'warn' },
+  })
+  const echo = await startWsEcho()
+  let echoGateway: RunningProcess | undefined
+  try {
+    const users = await registerUsers(stack.services.auth?.url as string, sockets)
+    const pairs: Array<[number, number]> = []
+    for (let i = 0; i + 1 < users.length; i += 2) pairs.push([i, i + 1])
+    echoGateway = await startProcess('gateway', {
+      DATABASE_URL: stack.db.url,
+      NAMESPACE: stack.namespace,
+      AUTH_URL: stack.services.auth?.url as string,
+      CHAT_URL: echo.url,
+      RATE_LIMIT_MAX: '1000000000',
+      LOG_LEVEL: 'warn',
+    })
+    const job = { users, pairs, rate, durationS: opts.durationS, graceS: 5, connectConcurrency: 50 }
+    const memoryPerSocket = async (pids: number[], run: (sample: () => void) => Promise<WsResult>) => {
+      const before = pids.reduce((sum, pid) => sum + rssOf(pid), 0)
+      let after = before
+      const result = await run(() => {
+        after = pids.reduce((sum, pid) => sum + rssOf(pid), 0)
+      })
+      return { result, bytesPerSocket: Math.max(0, (after - before) / sockets) }
+    }
+    const reps: Array<Record<string, unknown>> = []
+    for (let rep = 0; rep < opts.reps; rep++) {
+      const raw = await memoryPerSocket([echo.pid], (sample) => runWsLoad({ ...job, mode: 'echo', url: wsUrl(echo.url, '/') }, sample))
+      const proxied = await runWsLoad({ ...job, mode: 'echo', url: wsUrl(echoGateway.url, '/chat/ws') })
+      const chatPids = [stack.gateway.process.pid ?? 0, stack.services.chat?.process.pid ?? 0]
+      const chat = await memoryPerSocket(chatPids, (sample) =>
+        runWsLoad({ ...job, mode: 'chat', url: wsUrl(stack.url, '/chat/ws') }, sample),
+      )
+      reps.push({ raw, proxied, chat })
+      process.stderr.write(
+        `chat rep ${rep + 1}: echo p99 ${raw.result.deliveryLatencyMs.p99} ms, proxied echo p50 ${proxied.deliveryLatencyMs.p50} ms, chat delivery p50/p99 ${chat.result.deliveryLatencyMs.p50}/${chat.result.deliveryLatencyMs.p99} ms, lost ${chat.result.lost}, dup ${chat.result.duplicates}\n`,
+      )
+    }
+    type Rep = { raw: { result: WsResult; bytesPerSocket: number }; proxied: WsResult; chat: { result: WsResult; bytesPerSocket: number } }
+    const all = reps as unknown as Rep[]
+    const r9 = round(median(all.map((r) => r.chat.result.deliveryLatencyMs.p99 / r.raw.result.deliveryLatencyMs.p99)), 2)
+    const r10 = round(median(all.map((r) => r.chat.result.deliveryLatencyMs.p50 / r.proxied.deliveryLatencyMs.p50)), 2)
+    const r11 = round(median(all.map((r) => r.chat.bytesPerSocket / Math.max(1, r.raw.bytesPerSocket))), 2)
+    const lost = all.reduce((sum, r) => sum + r.chat.result.lost, 0)
+    const duplicated = all.reduce((sum, r) => sum + r.chat.result.duplicates, 0)
+    const rows: Row[] = [
+      {
+        id: 'R9',
+        measure: `chat send→delivery p99 ÷ raw ws echo p99 (${sockets} sockets, ${rate} msg/s)`,
+        value: r9,
+        target: '≤ 5',
+        met: r9 <= 5,
+      },
+      {
+        id: 'R9',
+        measure: 'messages lost / duplicated (all repetitions)',
+        value: `${lost} / ${duplicated}`,
+        target: '0 / 0',
+        met: lost === 0 && duplicated === 0,
+      },
+      { id: 'R10', measure: 'chat p50 ÷ ws echo through the gateway p50', value: r10, target: '≤ 1.7', met: r10 <= 1.7 },
+      { id: 'R11', measure: 'gateway + chat memory per socket ÷ raw ws per socket', value: r11, target: '≤ 2.7', met: r11 <= 2.7 },
+    ]
+    const med = (pick: (r: Rep) => number) => round(median(all.map(pick)), 3)
+    return {
+      scenario: 'chat',
+      rows,
+      raw: reps,
+      notes: [
+        `chat delivery latency p50/p99: ${med((r) => r.chat.result.deliveryLatencyMs.p50)}/${med((r) => r.chat.result.deliveryLatencyMs.p99)} ms; ack p50/p99: ${med((r) => r.chat.result.ackLatencyMs.p50)}/${med((r) => r.chat.result.ackLatencyMs.p99)} ms; achieved ${med((r) => r.chat.result.achievedRate)} msg/s`,
+        `raw ws echo p50/p99: ${med((r) => r.raw.result.deliveryLatencyMs.p50)}/${med((r) => r.raw.result.deliveryLatencyMs.p99)} ms; echo through the gateway p50/p99: ${med((r) => r.proxied.deliveryLatencyMs.p50)}/${med((r) => r.proxied.deliveryLatencyMs.p99)} ms`,
+        `memory per socket: gateway + chat ${Math.round(med((r) => r.chat.bytesPerSocket))} B, raw ws ${Math.round(med((r) => r.raw.bytesPerSocket))} B (RSS delta after connecting)`,
+        `${opts.reps} repetitions, ${opts.durationS} s each, open loop; load generator in its own process`,
+      ],
+    }
+  } finally {
+    await echoGateway?.stop()
+    await echo.stop()
+    await stack.stop()
+  }
+}
