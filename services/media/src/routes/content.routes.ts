@@ -75,10 +75,6 @@ export async function contentRoutes(app: App, deps: { media: MediaService; stora
       const end = range.type === 'partial' ? range.end : row.size - 1
       reply.header('content-length', String(Math.max(0, end - start + 1)))
       if (range.type === 'partial') reply.status(206).header('content-range', `bytes ${start}-${end}/${row.size}`)
-      if (request.method === 'HEAD') {
-        await handle.close()
-        return reply.send()
-      }
       return reply.send(handle.createReadStream({ start, end }))
     },
   )

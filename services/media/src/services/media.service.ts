@@ -32,10 +32,6 @@ export class MediaService {
     this.#deps = deps
   }
 
-  get limits(): Record<MediaKind, number> {
-    return this.#deps.limits
-  }
-
   /** The largest upload any purpose accepts: the multipart parser's own backstop. */
   get maxUploadBytes(): number {
     return Math.max(...Object.values(this.#deps.limits))

@@ -20,8 +20,8 @@ export function parseRange(header: string | undefined, size: number): RangeAnswe
     return { type: 'partial', start: Math.max(0, size - length), end: size - 1 }
   }
   const start = Number(first)
-  const end = last === '' ? size - 1 : Number(last)
-  if (end < start) return { type: 'full' }
+  if (last !== '' && Number(last) < start) return { type: 'full' }
   if (start >= size) return { type: 'unsatisfiable' }
+  const end = last === '' ? size - 1 : Number(last)
   return { type: 'partial', start, end: Math.min(end, size - 1) }
 }

@@ -161,6 +161,22 @@ t.test('malformed requests get clear 4xx answers', async (t) => {
     { name: 'file', value: fixtures.png(), filename: 'b.png' },
   ])
   t.equal((await post(alice, twoFiles)).statusCode, 201, 'the first file is taken, the rest ignored')
+  const manyFields = multipart([
+    ...Array.from({ length: 6 }, (_, i) => ({ name: `extra${i}`, value: 'x' })),
+    { name: 'purpose', value: 'post' },
+    { name: 'file', value: fixtures.png(), filename: 'a.png' },
+  ])
+  const flooded = await post(alice, manyFields)
+  t.equal(flooded.statusCode, 413)
+  t.match(flooded.json(), { code: 'PAYLOAD_TOO_LARGE' })
+  const garbage = await app.inject({
+    method: 'POST',
+    url: '/media',
+    headers: { ...alice.headers, 'content-type': 'multipart/form-data; boundary=abc' },
+    payload: '--abc\r\nContent-Disposition: form-data; name="purpose"\r\n\r\npost',
+  })
+  t.equal(garbage.statusCode, 400)
+  t.match(garbage.json(), { code: 'UPLOAD_INCOMPLETE' })
 })
 
 t.test('a truncated multipart body leaves nothing behind', async (t) => {
