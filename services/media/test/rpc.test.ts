@@ -10,9 +10,9 @@ const bus = await peer(t, namespace)
 const silent = { error() {}, warn() {}, info() {}, debug() {} }
 
 type Items = { items: MediaRef[] }
-const claim = (body: unknown) => request<Items>(bus.nc, namespace, 'media.claim', body)
-const get = (body: unknown) => request<Items>(bus.nc, namespace, 'media.get', body)
-const release = (body: unknown) => request<{ released: number }>(bus.nc, namespace, 'media.release', body)
+const claim = (body: unknown) => request<Items>(bus.nc, namespace, 'media.claim', body, 10_000)
+const get = (body: unknown) => request<Items>(bus.nc, namespace, 'media.get', body, 10_000)
+const release = (body: unknown) => request<{ released: number }>(bus.nc, namespace, 'media.release', body, 10_000)
 const failure = (promise: Promise<unknown>) =>
   promise.then(
     () => 'resolved',

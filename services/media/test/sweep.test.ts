@@ -14,7 +14,7 @@ t.test('unclaimed uploads are swept, bytes and rows; claimed ones stay', async (
   const alice = ctx.newUser()
   const abandoned = await upload(app, alice, 'chat', fixtures.png())
   const kept = await upload(app, alice, 'post', fixtures.png())
-  await request(bus.nc, namespace, 'media.claim', { userId: alice.id, purpose: 'post', ids: [kept.id], ref: 'post:kept' })
+  await request(bus.nc, namespace, 'media.claim', { userId: alice.id, purpose: 'post', ids: [kept.id], ref: 'post:kept' }, 10_000)
   // A temp file a crashed upload left behind, an hour old.
   const stale = join(ctx.mediaRoot, 'posts_media', '.upload-deadbeef')
   await writeFile(stale, 'partial')

@@ -6,7 +6,7 @@ import { buildTestApp, peer, upload } from '../helper.ts'
 const ctx = await buildTestApp(t, { MEDIA_URL_SECRET: 'a-configured-secret-for-tests' })
 const { app } = ctx
 const bus = await peer(t, ctx.namespace)
-const claim = (body: unknown) => request<{ items: Array<{ id: string; url: string }> }>(bus.nc, ctx.namespace, 'media.claim', body)
+const claim = (body: unknown) => request<{ items: Array<{ id: string; url: string }> }>(bus.nc, ctx.namespace, 'media.claim', body, 10_000)
 
 const alice = ctx.newUser()
 const bob = ctx.newUser()
