@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { EventPayload, EventType, MediaRef } from '@sm/contracts'
 import { type App, type Bus, connectBus, HttpError, newId, serveRequests } from '@sm/platform'
 import { cleanup, createTestDatabase, dropNamespace, newKeyPair, signAccessToken, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
+import pg from 'pg'
 import type { Test } from 'tap'
 import { buildApp } from '../src/app.ts'
 import { loadSocialConfig } from '../src/config.ts'
@@ -123,6 +124,9 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}): P
           release.unsubscribe()
           await bus.nc.close()
         },
+        // pg's pool.end() can resolve before a backend has gone; dropping the database then kills it
+        // and the pool, no longer listening, throws. Wait for the backends to leave first.
+        backends: () => backendsGone(db.url),
         database: () => db.drop(),
         namespace: () => dropNamespace(db.namespace),
       },
@@ -145,6 +149,25 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}): P
       await bus.js.publish(bus.subject(type), JSON.stringify(envelope), { msgID: id })
       return id
     },
+  }
+}
+
+async function backendsGone(databaseUrl: string): Promise<void> {
+  const admin = new URL(databaseUrl)
+  const name = admin.pathname.slice(1)
+  admin.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: admin.toString() })
+  await client.connect()
+  try {
+    await eventually(async () => {
+      const { rows } = await client.query(
+        "select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = 'social'",
+        [name],
+      )
+      return rows[0].n === 0
+    }, 3_000).catch(() => process.stderr.write('backends still there\n'))
+  } finally {
+    await client.end()
   }
 }
 

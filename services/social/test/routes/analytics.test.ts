@@ -10,6 +10,7 @@ const ctx = await buildTestApp(t, { VIEW_FLUSH_MS: '100' })
 const http = api(ctx.app)
 const sqlClient = new pg.Client({ connectionString: ctx.databaseUrl })
 await sqlClient.connect()
+sqlClient.on('error', () => undefined)
 t.teardown(() => sqlClient.end())
 
 async function signedUp(): Promise<TestUser> {
@@ -88,6 +89,7 @@ t.test('pending views are written when the service closes', async (t) => {
   for (let i = 0; i < 3; i++) await otherHttp.get(`/posts/${post.id}`)
   const client = new pg.Client({ connectionString: other.databaseUrl })
   await client.connect()
+  client.on('error', () => undefined)
   t.teardown(() => client.end())
   const views = async () => Number((await client.query('select views from social.posts where id = $1', [post.id])).rows[0]?.views)
   t.equal(await views(), 0, 'still in Redis')
