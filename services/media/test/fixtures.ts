@@ -119,6 +119,30 @@ export function isoMedia(brand = 'isom', filler = 256): Buffer {
   return Buffer.concat([ftyp, mdat])
 }
 export const mp4 = (filler?: number) => isoMedia('isom', filler)
+
+const box = (type: string, ...payload: Buffer[]) => {
+  const body = Buffer.concat(payload)
+  return Buffer.concat([u32be(8 + body.length), Buffer.from(type, 'ascii'), body])
+}
+
+/** A version-0 `tkhd` (track header) with the picture size in 16.16 fixed point. */
+function tkhd(width: number, height: number): Buffer {
+  const body = Buffer.alloc(4 + 20 + 52 + 8)
+  body.writeUInt32BE(width * 65536, 76)
+  body.writeUInt32BE(height * 65536, 80)
+  return box('tkhd', body)
+}
+
+/**
+ * An MP4 with a sound track (0×0) and a `width`×`height` video track; `moov` after `mdat`
+ * (as cameras write it) unless `moovFirst` (as "fast start" files do).
+ */
+export function mp4WithTracks(width: number, height: number, moovFirst = false): Buffer {
+  const ftyp = isoMedia('isom', 0).subarray(0, 24)
+  const moov = box('moov', box('mvhd', Buffer.alloc(100)), box('trak', tkhd(0, 0)), box('trak', tkhd(width, height)))
+  const mdat = box('mdat', Buffer.alloc(512, 1))
+  return Buffer.concat(moovFirst ? [ftyp, moov, mdat] : [ftyp, mdat, moov])
+}
 export const mov = () => isoMedia('qt')
 export const m4a = () => isoMedia('M4A')
 

@@ -4,6 +4,7 @@ import { type App, notFound } from '@sm/platform'
 import type { Media } from '../db/database.ts'
 import type { MediaService } from '../services/media.service.ts'
 import { parseRange } from '../services/range.ts'
+import { downloadName } from '../services/sniff.ts'
 import type { MediaStorage } from '../services/storage.ts'
 import type { UrlSigner } from '../services/url-signer.ts'
 
@@ -22,7 +23,7 @@ function headersFor(media: Media, isPublic: boolean): Record<string, string> {
     'last-modified': media.createdAt.toUTCString(),
     'accept-ranges': 'bytes',
     // Documents download; images, audio and video play inline.
-    'content-disposition': media.kind === 'document' ? `attachment; filename="${media.id}"` : 'inline',
+    'content-disposition': media.kind === 'document' ? `attachment; filename="${downloadName(media.id, media.mime)}"` : 'inline',
   }
 }
 

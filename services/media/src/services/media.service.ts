@@ -10,10 +10,18 @@ import { receiveFile } from './receive.ts'
 import { refineFromFile } from './sniff.ts'
 import type { MediaStorage } from './storage.ts'
 import type { UrlSigner } from './url-signer.ts'
+import { ISO_VIDEO_MIMES, isoVideoSize } from './video-size.ts'
 
 export const PUBLIC_PURPOSES: ReadonlySet<MediaPurpose> = new Set(['avatar', 'post'])
 const ALL_KINDS: readonly MediaKind[] = ['image', 'video', 'audio', 'document']
 const KINDS_FOR: Record<MediaPurpose, readonly MediaKind[]> = { avatar: ['image'], post: ALL_KINDS, chat: ALL_KINDS }
+
+/** Width and height where they are cheap to read: images, and MP4/QuickTime video. */
+async function dimensionsOf(path: string, mime: string, kind: MediaKind): Promise<{ width?: number; height?: number } | undefined> {
+  if (kind === 'image') return imageSizeFromFile(path).catch(() => undefined)
+  if (ISO_VIDEO_MIMES.has(mime)) return isoVideoSize(path).catch(() => undefined)
+  return undefined
+}
 
 export interface MediaServiceDeps {
   db: Kysely<MediaDatabase>
@@ -44,7 +52,7 @@ export class MediaService {
     try {
       const received = await receiveFile(file, temp, { limits: this.#deps.limits, kinds: KINDS_FOR[purpose] })
       const sniffed = await refineFromFile(temp, received.sniffed)
-      const dimensions = sniffed.kind === 'image' ? await imageSizeFromFile(temp).catch(() => undefined) : undefined
+      const dimensions = await dimensionsOf(temp, sniffed.mime, sniffed.kind)
       const storageKey = storage.newKey(purpose)
       await rename(temp, storage.path(storageKey))
       try {

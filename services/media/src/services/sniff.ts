@@ -40,6 +40,24 @@ const ALLOWED: Record<string, MediaKind> = {
   'application/epub+zip': 'document',
 }
 
+/** File extensions for documents, which download under `<id>.<ext>`. */
+const DOCUMENT_EXTENSIONS: Record<string, string> = {
+  'application/pdf': 'pdf',
+  'text/plain': 'txt',
+  'application/zip': 'zip',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
+  'application/vnd.oasis.opendocument.text': 'odt',
+  'application/vnd.oasis.opendocument.spreadsheet': 'ods',
+  'application/vnd.oasis.opendocument.presentation': 'odp',
+  'application/rtf': 'rtf',
+  'application/epub+zip': 'epub',
+}
+
+/** `<id>.<ext>` for a download; just `<id>` when the type has no known extension. */
+export const downloadName = (id: string, mime: string): string => (DOCUMENT_EXTENSIONS[mime] ? `${id}.${DOCUMENT_EXTENSIONS[mime]}` : id)
+
 export interface Sniffed {
   mime: string
   kind: MediaKind

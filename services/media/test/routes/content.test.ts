@@ -28,7 +28,7 @@ t.test('public media are served with the right headers', async (t) => {
   })
   const document = await upload(app, alice, 'post', fixtures.pdf())
   const pdf = await app.inject({ method: 'GET', url: document.url })
-  t.match(pdf.headers, { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="${document.id}"` })
+  t.match(pdf.headers, { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="${document.id}.pdf"` })
   const note = await upload(app, alice, 'post', fixtures.text())
   t.equal((await app.inject({ method: 'GET', url: note.url })).headers['content-type'], 'text/plain; charset=utf-8')
 
