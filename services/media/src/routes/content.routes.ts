@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises'
 import { IdParams, MediaContentQuery } from '@sm/contracts'
-import { type App, notFound } from '@sm/platform'
+import { type App, errorBody, notFound } from '@sm/platform'
 import type { Media } from '../db/database.ts'
 import type { MediaService } from '../services/media.service.ts'
 import { parseRange } from '../services/range.ts'
@@ -11,14 +11,14 @@ import type { UrlSigner } from '../services/url-signer.ts'
 const PUBLIC_CACHE = 'public, max-age=31536000, immutable'
 const PRIVATE_CACHE = 'private, max-age=3600'
 
-function headersFor(media: Media, isPublic: boolean): Record<string, string> {
+function headersFor(media: Media, cacheControl: string): Record<string, string> {
   const mime = media.mime === 'text/plain' ? 'text/plain; charset=utf-8' : media.mime
   return {
     'content-type': mime,
     'x-content-type-options': 'nosniff',
     // Even if a browser rendered it, nothing could run or load.
     'content-security-policy': "default-src 'none'; sandbox",
-    'cache-control': isPublic ? PUBLIC_CACHE : PRIVATE_CACHE,
+    'cache-control': cacheControl,
     etag: `"${media.id}"`,
     'last-modified': media.createdAt.toUTCString(),
     'accept-ranges': 'bytes',
@@ -49,32 +49,27 @@ export async function contentRoutes(app: App, deps: { media: MediaService; stora
           (request.user && (await media.visibleTo(row, request.user.id))))
       if (!row || !allowed) throw notFound('no such media', 'MEDIA_NOT_FOUND')
 
-      reply.headers(headersFor(row, isPublic))
       const validator = `"${row.id}"`
+      const cacheControl = isPublic ? PUBLIC_CACHE : PRIVATE_CACHE
       if (request.headers['if-none-match']?.split(',').some((tag) => tag.trim() === validator || tag.trim() === '*')) {
-        return reply.status(304).send()
+        return reply.status(304).headers({ etag: validator, 'cache-control': cacheControl }).send()
       }
       const ifRange = request.headers['if-range']
       const range = ifRange && ifRange !== validator ? { type: 'full' as const } : parseRange(request.headers.range, row.size)
       if (range.type === 'unsatisfiable') {
         return reply
           .status(416)
-          .header('content-range', `bytes */${row.size}`)
-          .type('application/json')
-          .send({
-            statusCode: 416,
-            code: 'RANGE_NOT_SATISFIABLE',
-            error: 'Range Not Satisfiable',
-            message: `the file has ${row.size} bytes`,
-          })
+          .headers({ 'content-range': `bytes */${row.size}`, 'accept-ranges': 'bytes' })
+          .send(errorBody(416, 'RANGE_NOT_SATISFIABLE', `the file has ${row.size} bytes`))
       }
+      // Opened before any media header is set, so a missing file is a plain JSON 404.
       const handle = await open(storage.path(row.storageKey)).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') throw notFound('no such media', 'MEDIA_NOT_FOUND')
         throw error
       })
       const start = range.type === 'partial' ? range.start : 0
       const end = range.type === 'partial' ? range.end : row.size - 1
-      reply.header('content-length', String(Math.max(0, end - start + 1)))
+      reply.headers({ ...headersFor(row, cacheControl), 'content-length': String(end - start + 1) })
       if (range.type === 'partial') reply.status(206).header('content-range', `bytes ${start}-${end}/${row.size}`)
       return reply.send(handle.createReadStream({ start, end }))
     },

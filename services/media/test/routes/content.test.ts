@@ -34,6 +34,7 @@ t.test('public media are served with the right headers', async (t) => {
 
   const cached = await app.inject({ method: 'GET', url: image.url, headers: { 'if-none-match': `"${image.id}"` } })
   t.equal(cached.statusCode, 304)
+  t.equal(cached.headers.etag, `"${image.id}"`)
   t.equal(cached.rawPayload.length, 0)
 
   const head = await app.inject({ method: 'HEAD', url: image.url })
@@ -71,6 +72,7 @@ t.test('range requests: 206 with the slice, 416 past the end, whole file otherwi
   t.equal(past.statusCode, 416)
   t.equal(past.headers['content-range'], `bytes */${size}`)
   t.match(past.json(), { statusCode: 416, code: 'RANGE_NOT_SATISFIABLE' })
+  t.match(past.headers['content-type'], /^application\/json/)
 
   for (const ignored of ['bytes=0-1,5-6', 'items=0-5', 'bytes=9-3', 'bytes=-']) {
     const whole = await get(ignored)
@@ -166,5 +168,8 @@ t.test('a row whose file vanished answers 404, not 500', async (t) => {
   const { join } = await import('node:path')
   const added = (await ctx.files()).filter((f) => f.startsWith('posts_media/'))
   for (const file of added) await rm(join(ctx.mediaRoot, file))
-  t.equal((await app.inject({ method: 'GET', url: ref.url })).statusCode, 404)
+  const response = await app.inject({ method: 'GET', url: ref.url })
+  t.equal(response.statusCode, 404)
+  t.match(response.headers['content-type'], /^application\/json/)
+  t.match(response.json(), { code: 'MEDIA_NOT_FOUND' })
 })
