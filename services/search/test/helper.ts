@@ -3,6 +3,7 @@ import { type EventPayload, type EventType, events, type MediaRef, type UserSumm
 import { type App, type Bus, connectBus, createDb, newId } from '@sm/platform'
 import { cleanup, createTestDatabase, dropNamespace, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
 import type { Kysely } from 'kysely'
+import pg from 'pg'
 import type { Test } from 'tap'
 import { buildApp, SCHEMA } from '../src/app.ts'
 import { loadSearchConfig } from '../src/config.ts'
@@ -51,6 +52,7 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}): P
         app: () => app.close(),
         peer: () => bus.nc.close(),
         db: () => db.destroy(),
+        disconnected: () => disconnected(database.name),
         database: () => database.drop(),
         namespace: () => dropNamespace(database.namespace),
       },
@@ -110,6 +112,26 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}): P
       })
       return { status: response.statusCode, body: response.json() as T }
     },
+  }
+}
+
+/**
+ * Waits until the test's pools have really closed their connections: a pool's `end()` can
+ * resolve while the server still holds a session, and dropping the database `with (force)`
+ * then kills it mid-goodbye, which pg reports as an unhandled error in the test process.
+ */
+async function disconnected(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' })
+  await admin.connect()
+  try {
+    await eventually(async () => {
+      const { rows } = await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [
+        name,
+      ])
+      if (rows[0].n > 0) throw new Error(`${rows[0].n} connections to ${name} still open`)
+    }, 5_000)
+  } finally {
+    await admin.end()
   }
 }
 

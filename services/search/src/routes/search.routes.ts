@@ -1,8 +1,20 @@
-import { ErrorBody, HashtagSearchPage, PostSearchPage, SearchQuery, TrendingHashtags, TrendingQuery, UserSearchPage } from '@sm/contracts'
+import {
+  ErrorBody,
+  HashtagSearchPage,
+  PostSearchPage,
+  SearchQuery,
+  type SearchQuery as SearchQueryType,
+  TrendingHashtags,
+  TrendingQuery,
+  UserSearchPage,
+} from '@sm/contracts'
 import type { App } from '@sm/platform'
 import type { SearchService } from '../services/search.service.ts'
 
 const errors = { 400: ErrorBody, 503: ErrorBody }
+
+/** The schema's default fills `limit` in; the fallback only keeps the types honest. */
+const page = (query: SearchQueryType) => ({ q: query.q, limit: query.limit ?? 20, cursor: query.cursor })
 
 /** API.md › Search: public routes (no token), every one bounded in input size and time. */
 export async function searchRoutes(app: App, { search }: { search: SearchService }) {
@@ -16,7 +28,7 @@ export async function searchRoutes(app: App, { search }: { search: SearchService
         response: { 200: UserSearchPage, ...errors },
       },
     },
-    async (request) => search.users({ q: request.query.q, limit: request.query.limit ?? 20, cursor: request.query.cursor }),
+    async (request) => search.users(page(request.query)),
   )
 
   app.get(
@@ -29,7 +41,7 @@ export async function searchRoutes(app: App, { search }: { search: SearchService
         response: { 200: PostSearchPage, ...errors },
       },
     },
-    async (request) => search.posts({ q: request.query.q, limit: request.query.limit ?? 20, cursor: request.query.cursor }),
+    async (request) => search.posts(page(request.query)),
   )
 
   app.get(
@@ -42,7 +54,7 @@ export async function searchRoutes(app: App, { search }: { search: SearchService
         response: { 200: HashtagSearchPage, ...errors },
       },
     },
-    async (request) => search.hashtags({ q: request.query.q, limit: request.query.limit ?? 20, cursor: request.query.cursor }),
+    async (request) => search.hashtags(page(request.query)),
   )
 
   app.get(

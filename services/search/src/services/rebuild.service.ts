@@ -43,10 +43,8 @@ export async function rebuildIndex(opts: { db: Kysely<SearchDatabase>; bus: Bus;
         if (envelope && isIndexed(envelope.type)) log.warn({ seq: msg.seq, type: envelope.type }, 'rebuild: skipping a malformed event')
         result.skipped += 1
       }
-      if (msg.seq >= state.last_seq) {
-        await batch.close()
-        return result
-      }
+      // Leaving the loop stops the fetch; the rest of the batch (if any) is newer than the rebuild.
+      if (msg.seq >= state.last_seq) return result
     }
     // Nothing left to read (messages aged out from under us): the replay is as complete as it can be.
     if (received === 0) return result
