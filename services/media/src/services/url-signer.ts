@@ -41,8 +41,9 @@ export class UrlSigner {
 
   verify(id: string, exp: number | undefined, sig: string | undefined, nowMs = Date.now()): boolean {
     if (exp === undefined || sig === undefined || exp * 1000 <= nowMs) return false
-    const given = Buffer.from(sig, 'base64url')
-    const expected = this.#mac(id, exp)
+    // Compared as text: base64url decoding is lenient, and only the exact signature may pass.
+    const given = Buffer.from(sig)
+    const expected = Buffer.from(this.#mac(id, exp).toString('base64url'))
     return given.length === expected.length && timingSafeEqual(given, expected)
   }
 }

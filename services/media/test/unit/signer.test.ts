@@ -20,6 +20,8 @@ t.test('anything but the exact id, expiry and secret fails', async (t) => {
   t.notOk(signer.verify('0190a5c4-0000-7000-8000-000000000001', exp, sig, noon))
   t.notOk(signer.verify(id, exp + 1, sig, noon))
   t.notOk(signer.verify(id, exp, `${sig}x`, noon))
+  t.notOk(signer.verify(id, exp, `${sig.slice(0, -1)}!`, noon), 'no lenient decoding')
+  t.notOk(signer.verify(id, exp, `${sig}=`, noon))
   t.notOk(signer.verify(id, exp, '', noon))
   t.notOk(signer.verify(id, undefined, sig, noon))
   t.notOk(signer.verify(id, exp, undefined, noon))
