@@ -53,6 +53,18 @@ t.test('media.claim refuses others’ media, wrong purposes and unknown ids — 
   t.equal(await failure(claim({ userId: bob.id, purpose: 'post', ids: [mine.id], ref: 'post:4' })), 'MEDIA_FORBIDDEN')
 })
 
+t.test('two services racing to claim one upload: exactly one wins', async (t) => {
+  for (let round = 0; round < 5; round++) {
+    const contested = await upload(app, alice, 'post', fixtures.png())
+    const outcomes = await Promise.all(
+      ['post:race-a', 'post:race-b', 'post:race-c'].map((ref) =>
+        failure(claim({ userId: alice.id, purpose: 'post', ids: [contested.id], ref })),
+      ),
+    )
+    t.same(outcomes.sort(), ['MEDIA_ALREADY_CLAIMED', 'MEDIA_ALREADY_CLAIMED', 'resolved'], `round ${round}`)
+  }
+})
+
 t.test('an avatar can be claimed again for the same ref only', async (t) => {
   const avatar = await upload(app, alice, 'avatar', fixtures.jpeg())
   await claim({ userId: alice.id, purpose: 'avatar', ids: [avatar.id], ref: `avatar:${alice.id}` })
