@@ -29,4 +29,18 @@ t.test('no moov, a broken box or a 64-bit size: no dimensions, no error', async 
   large.writeBigUInt64BE(48n, 8)
   const withLarge = Buffer.concat([fixtures.mp4(0).subarray(0, 24), large, fixtures.mp4WithTracks(320, 240, true).subarray(24)])
   t.same(await sizeOf(withLarge), { width: 320, height: 240 })
+  // An mdat whose size is 0 runs to the end of the file: nothing after it to find.
+  const open = Buffer.concat([fixtures.mp4(0).subarray(0, 24), Buffer.from([0, 0, 0, 0, 0x6d, 0x64, 0x61, 0x74, 1, 2, 3])])
+  t.equal(await sizeOf(open), undefined)
+})
+
+t.test('a version-1 track header (64-bit times) is read at its own offsets', async (t) => {
+  const body = Buffer.alloc(4 + 32 + 52 + 8)
+  body[0] = 1
+  body.writeUInt32BE(1920 * 65536, 88)
+  body.writeUInt32BE(1080 * 65536, 92)
+  const tkhd = Buffer.concat([Buffer.from([0, 0, 0, 8 + body.length]), Buffer.from('tkhd'), body])
+  const trak = Buffer.concat([Buffer.from([0, 0, 0, 8 + tkhd.length]), Buffer.from('trak'), tkhd])
+  const moov = Buffer.concat([Buffer.from([0, 0, 0, 8 + trak.length]), Buffer.from('moov'), trak])
+  t.same(await sizeOf(Buffer.concat([fixtures.mp4(0).subarray(0, 24), moov])), { width: 1920, height: 1080 })
 })
