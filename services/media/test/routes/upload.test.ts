@@ -178,6 +178,15 @@ t.test('malformed requests get clear 4xx answers', async (t) => {
   })
   t.equal(garbage.statusCode, 400)
   t.match(garbage.json(), { code: 'UPLOAD_INCOMPLETE' })
+  const noBoundary = await app.inject({
+    method: 'POST',
+    url: '/media',
+    headers: { ...alice.headers, 'content-type': 'multipart/form-data' },
+    payload: 'whatever',
+  })
+  t.equal(noBoundary.statusCode, 400)
+  const unknownQuery = await post(alice, uploadForm('post', fixtures.png()), '/media?colour=red')
+  t.equal(unknownQuery.statusCode, 400)
 })
 
 t.test('a truncated multipart body leaves nothing behind', async (t) => {
