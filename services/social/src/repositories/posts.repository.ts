@@ -76,34 +76,39 @@ export interface PostKey {
   createdAt: Date
 }
 
+const before = (cursor: Cursor | undefined) => (cursor ? sql`and (created_at, id) < (${cursor.createdAt}, ${cursor.id}::uuid)` : sql``)
+
 /**
- * The home feed straight from Postgres, for pages older than what a Redis timeline holds:
- * the user's own posts and those of everyone they follow, older than `before`.
+ * The home feed straight from Postgres, for pages older than a Redis timeline holds (and to
+ * build one): the user's own posts and those of everyone they follow, older than `cursor`.
+ * Not a join over follows (its plan flips between users, often to a scan of all posts): one
+ * short index range per followed author, merged, so the cost grows with the number of
+ * follows and the page size, never with the size of the posts table or the cursor's depth.
  */
-export async function findFeedKeysBefore(db: Db, userId: string, before: Cursor | undefined, limit: number): Promise<PostKey[]> {
-  let query = db
-    .selectFrom('posts as p')
-    .select(['p.id', 'p.createdAt'])
-    .where((eb) =>
-      eb.or([
-        eb('p.authorId', '=', userId),
-        eb('p.authorId', 'in', eb.selectFrom('follows').select('followeeId').where('followerId', '=', userId)),
-      ]),
-    )
-  if (before) query = query.where(sql<boolean>`(p.created_at, p.id) < (${before.createdAt}, ${before.id})`)
-  return query.orderBy('p.createdAt', 'desc').orderBy('p.id', 'desc').limit(limit).execute()
+export async function findFeedKeysBefore(db: Db, userId: string, cursor: Cursor | undefined, limit: number): Promise<PostKey[]> {
+  const result = await sql<PostKey>`
+    select p.id, p.created_at as "createdAt"
+    from (select ${userId}::uuid as author_id union all select followee_id from follows where follower_id = ${userId}) a
+    cross join lateral (
+      select id, created_at from posts
+      where author_id = a.author_id ${before(cursor)}
+      order by created_at desc, id desc
+      limit ${limit}
+    ) p
+    order by p.created_at desc, p.id desc
+    limit ${limit}`.execute(db)
+  return result.rows
 }
 
 /** Newest posts by the authors a user follows whose posts are merged at read time (no fan-out). */
-export async function findMergedAuthorKeys(db: Db, userId: string, before: Cursor | undefined, limit: number): Promise<PostKey[]> {
+export async function findMergedAuthorKeys(db: Db, userId: string, cursor: Cursor | undefined, limit: number): Promise<PostKey[]> {
   const result = await sql<PostKey>`
     select p.id, p.created_at as "createdAt"
     from follows f
     join profiles a on a.id = f.followee_id and a.fanout_on_read
     cross join lateral (
       select id, created_at from posts
-      where author_id = f.followee_id
-        and (${before === undefined} or (created_at, id) < (${before?.createdAt ?? new Date(0)}, ${before?.id ?? '00000000-0000-0000-0000-000000000000'}::uuid))
+      where author_id = f.followee_id ${before(cursor)}
       order by created_at desc, id desc
       limit ${limit}
     ) p

@@ -20,6 +20,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     )`.execute(db)
   // Not unique: auth guarantees uniqueness; a rename replayed out of order must not wedge the consumer.
   await sql`create index profiles_username_lower on profiles (lower(username))`.execute(db)
+  // The few very-followed authors whose posts feeds merge at read time.
+  await sql`create index profiles_fanout_on_read on profiles (id) where fanout_on_read`.execute(db)
 
   await sql`
     create table follows (
