@@ -59,7 +59,7 @@ export class ClaimsService {
     })
     const items = ids.flatMap((id) => {
       const media = rows.get(id)
-      return media ? [this.#media.toRef(media, true)] : []
+      return media ? [this.#media.toRef(media)] : []
     })
     return { items }
   }

@@ -88,7 +88,7 @@ export class MediaService {
           return row
         })
         relay.kick()
-        return this.toRef(media, true)
+        return this.toRef(media)
       } catch (error) {
         await storage.remove(storage.path(storageKey))
         throw error
@@ -99,10 +99,10 @@ export class MediaService {
     }
   }
 
-  /** The MediaRef; chat media URLs carry a signature when `signed` (the caller may read it). */
-  toRef(media: Media, signed: boolean): MediaRef {
+  /** The MediaRef for someone allowed to read it: chat media URLs carry a signature. */
+  toRef(media: Media): MediaRef {
     let url = `/media/${media.id}/content`
-    if (media.purpose === 'chat' && signed) {
+    if (media.purpose === 'chat') {
       const { exp, sig } = this.#deps.signer.sign(media.id)
       url += `?exp=${exp}&sig=${sig}`
     }
@@ -125,8 +125,7 @@ export class MediaService {
    * Whether `viewerId` may see this medium's metadata (GET /media/:id, media.get): the owner
    * always; others only once it is claimed, and for chat media only the listed readers.
    */
-  async visibleTo(media: Media, viewerId: string | undefined): Promise<boolean> {
-    if (viewerId === undefined) return media.claimedRef !== null && PUBLIC_PURPOSES.has(media.purpose)
+  async visibleTo(media: Media, viewerId: string): Promise<boolean> {
     if (media.ownerId === viewerId) return true
     if (media.claimedRef === null) return false
     if (PUBLIC_PURPOSES.has(media.purpose)) return true
@@ -138,7 +137,7 @@ export class MediaService {
     const media = await findMedia(this.#deps.db, id)
     const allowed = media && (media.ownerId === viewerId || (media.purpose === 'chat' && (await this.visibleTo(media, viewerId))))
     if (!media || !allowed) throw notFound('no such media', 'MEDIA_NOT_FOUND')
-    return this.toRef(media, true)
+    return this.toRef(media)
   }
 
   /** media.get: refs in the ids' order, unknown or not visible ones left out. */
@@ -153,7 +152,7 @@ export class MediaService {
       const isOwner = media.ownerId === viewerId
       const claimed = media.claimedRef !== null
       const visible = isOwner || (claimed && (PUBLIC_PURPOSES.has(media.purpose) || readable.has(id)))
-      if (visible) refs.push(this.toRef(media, true))
+      if (visible) refs.push(this.toRef(media))
     }
     return refs
   }
