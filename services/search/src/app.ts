@@ -4,6 +4,7 @@ import type { SearchConfig } from './config.ts'
 import { startIndexConsumers } from './consumers/index.consumers.ts'
 import type { SearchDatabase } from './db/database.ts'
 import { migrations } from './db/migrations/index.ts'
+import { pruneProcessedEvents } from './repositories/processed-events.repository.ts'
 import { searchRoutes } from './routes/search.routes.ts'
 import { SearchService } from './services/search.service.ts'
 
@@ -34,7 +35,18 @@ export async function buildApp(config: SearchConfig): Promise<App> {
   const consumers = await startIndexConsumers({ db, bus, log: app.log })
   await app.register(searchRoutes, { search })
 
+  // Markers of applied events are kept PROCESSED_EVENTS_TTL_H (a week), pruned at start and hourly.
+  const prune = () =>
+    pruneProcessedEvents(db, config.PROCESSED_EVENTS_TTL_H).catch((err: unknown) =>
+      app.log.warn({ err }, 'pruning processed events failed'),
+    )
+  const pruning = prune()
+  const pruneTimer = setInterval(prune, 3_600_000)
+  pruneTimer.unref()
+
   app.addHook('onClose', async () => {
+    clearInterval(pruneTimer)
+    await pruning
     for (const consumer of consumers) await consumer.stop()
     // A connection that is already closed (e.g. lost while shutting down) has nothing to drain.
     await bus.nc.drain().catch((err: unknown) => app.log.warn({ err }, 'NATS drain failed on close'))

@@ -3,14 +3,19 @@ import type { SearchDatabase } from '../db/database.ts'
 
 type Db = Kysely<SearchDatabase> | Transaction<SearchDatabase>
 
-/** Adds `delta` live posts to each tag (negative when a post lost the tag or was deleted). */
-export async function adjustCounts(db: Db, tags: string[], delta: 1 | -1): Promise<void> {
-  if (tags.length === 0) return
-  await db
-    .insertInto('hashtags')
-    .values(tags.map((tag) => ({ tag, posts: Math.max(0, delta) })))
-    .onConflict((oc) => oc.column('tag').doUpdateSet({ posts: sql<number>`greatest(0, hashtags.posts + ${delta})` }))
-    .execute()
+/**
+ * Applies per-tag changes in live post counts in one statement, in tag order: concurrent
+ * writers (other posts sharing tags) then lock counter rows in the same order and cannot deadlock.
+ */
+export async function adjustCounts(db: Db, deltas: Map<string, number>): Promise<void> {
+  const changes = [...deltas].filter(([, delta]) => delta !== 0)
+  if (changes.length === 0) return
+  await sql`
+    with change(tag, delta) as (select * from unnest(${changes.map(([tag]) => tag)}::text[], ${changes.map(([, delta]) => delta)}::int[]))
+    insert into hashtags (tag, posts)
+    select tag, greatest(0, delta) from change order by tag
+    on conflict (tag) do update set posts = greatest(0, hashtags.posts + (select delta from change where change.tag = excluded.tag))
+  `.execute(db)
 }
 
 export interface TagCount {

@@ -77,6 +77,9 @@ export async function saveTombstone(db: Db, post: { postId: string; authorId: st
     .execute()
 }
 
+/** The last word is matched as a prefix only from this many characters on. */
+export const MIN_PREFIX = 2
+
 export interface PostHit {
   postId: string
   authorId: string
@@ -93,7 +96,7 @@ export interface PostHit {
 }
 
 /**
- * Live posts matching every word (the last as a prefix) and carrying every tag, best first.
+ * Live posts matching every word (the last as a prefix, if long enough) and carrying every tag, best first.
  * score = relevance × (1 + freshness). Relevance is cover density (`ts_rank_cd`: more and closer
  * matches score higher) divided by 1 + ln(document length) so long texts cannot win by bulk;
  * freshness is 1 / (1 + age in days) at `asOf` (kept in the cursor, so pages of one search
@@ -106,12 +109,14 @@ export async function searchPosts(
   args: { words: string[]; tags: string[]; asOf: Date; limit: number; after?: { score: number; id: string } },
 ) {
   const { words, tags, after } = args
+  // A one-character prefix (`a:*`) expands to a large share of the vocabulary: match it whole.
+  const prefixTerm = [...(words.at(-1) ?? '')].length >= MIN_PREFIX ? words.length : 0
   const query =
     words.length === 0
       ? sql`null::tsquery`
       : sql`(
           select string_agg('(' || part::text || ')', ' & ')::tsquery from (
-            select case when w.ord = ${words.length} then (plainto_tsquery('simple', fold(w.word))::text || ':*')::tsquery
+            select case when w.ord = ${prefixTerm} then (plainto_tsquery('simple', fold(w.word))::text || ':*')::tsquery
                         else plainto_tsquery('simple', fold(w.word)) end as part
             from unnest(${words}::text[]) with ordinality as w(word, ord)
             where numnode(plainto_tsquery('simple', fold(w.word))) > 0

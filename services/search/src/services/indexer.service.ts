@@ -53,16 +53,10 @@ async function writePost(trx: Transaction<SearchDatabase>, post: EventPayload<'s
   const hashtags = normalizeTags(post.hashtags)
   const before = current?.hashtags ?? []
   await savePost(trx, { ...post, hashtags })
-  await adjustCounts(
-    trx,
-    before.filter((tag) => !hashtags.includes(tag)),
-    -1,
-  )
-  await adjustCounts(
-    trx,
-    hashtags.filter((tag) => !before.includes(tag)),
-    1,
-  )
+  const deltas = new Map<string, number>()
+  for (const tag of before) if (!hashtags.includes(tag)) deltas.set(tag, -1)
+  for (const tag of hashtags) if (!before.includes(tag)) deltas.set(tag, 1)
+  await adjustCounts(trx, deltas)
   return 'applied'
 }
 
@@ -71,6 +65,6 @@ async function deletePost(trx: Transaction<SearchDatabase>, post: EventPayload<'
   const current = await findPostState(trx, post.postId)
   if (current?.deleted) return 'tombstoned'
   await saveTombstone(trx, post)
-  await adjustCounts(trx, current?.hashtags ?? [], -1)
+  await adjustCounts(trx, new Map((current?.hashtags ?? []).map((tag) => [tag, -1])))
   return 'applied'
 }

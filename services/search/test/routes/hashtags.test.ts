@@ -1,6 +1,8 @@
 import type { HashtagSearchPage, TrendingHashtags } from '@sm/contracts'
+import { newId } from '@sm/platform'
 import t from 'tap'
-import { buildTestApp, postWritten, registered, summary } from '../helper.ts'
+import { applyEvent } from '../../src/services/indexer.service.ts'
+import { buildTestApp, postWritten, registered, summary, tagsOf } from '../helper.ts'
 
 const ctx = await buildTestApp(t)
 const { publish, settle, get } = ctx
@@ -86,4 +88,22 @@ t.test('trending: the most used tags on posts of the last 24 hours', async (t) =
   t.same(week.body.items[0], { tag: 'stale', posts: 6 })
   t.match(await get('/search/hashtags/trending', { hours: 0 }), { status: 400, body: { code: 'VALIDATION' } })
   t.match(await get('/search/hashtags/trending', { hours: 169 }), { status: 400, body: { code: 'VALIDATION' } })
+})
+
+t.test('concurrent writers sharing tags (as several instances would) keep exact counts', async (t) => {
+  const posts = Array.from({ length: 16 }, (_, i) => oldPost(i % 2 === 0 ? '#crossa #crossb' : '#crossb #crossa'))
+  const envelope = (data: unknown, type = 'social.post.created') => ({ id: newId(), type, occurredAt: '', producer: 'social', data })
+  await Promise.all(
+    posts.map((post) => ctx.db.transaction().execute((trx) => applyEvent(trx, envelope({ ...post, hashtags: tagsOf(post.text) })))),
+  )
+  // Half of them swap one tag for another at the same time, racing the same post's duplicate.
+  const edits = posts.slice(0, 8).map((post) => ({ ...post, text: '#crossa #crossc', hashtags: ['crossc', 'crossa'], version: 2 }))
+  await Promise.all(
+    [...edits, ...edits].map((edit) => ctx.db.transaction().execute((trx) => applyEvent(trx, envelope(edit, 'social.post.updated')))),
+  )
+  t.same((await tags('cross')).items, [
+    { tag: 'crossa', posts: 16 },
+    { tag: 'crossb', posts: 8 },
+    { tag: 'crossc', posts: 8 },
+  ])
 })

@@ -171,3 +171,11 @@ t.test('a post shows its author under their current name after a rename', async 
   await settle()
   t.same((await search('tapir')).items[0]?.author, stranger)
 })
+
+t.test('a one-letter last word matches whole words only; from two letters on it is a prefix', async (t) => {
+  await publish('social.post.created', postWritten(by, 'vitamin k is a thing'))
+  await publish('social.post.created', postWritten(by, 'vitamin kale smoothie'))
+  await settle()
+  t.same(await texts('vitamin k'), ['vitamin k is a thing'])
+  t.same((await texts('vitamin ka')).sort(), ['vitamin kale smoothie'])
+})
