@@ -125,3 +125,12 @@ t.test('a cursor from another query or a forged one is a 400', async (t) => {
   t.match(await get('/search/users', { q: 'cursor_', cursor: 'not-a-cursor' }), { status: 400, body: { code: 'INVALID_CURSOR' } })
   t.match(await get('/search/users', { q: 'cursor_', cursor: Buffer.from('[1]').toString('base64url') }), { status: 400 })
 })
+
+t.test('health, readiness and the OpenAPI document', async (t) => {
+  t.match(await get('/health'), { status: 200, body: { status: 'ok', service: 'search' } })
+  t.match(await get('/ready'), { status: 200, body: { status: 'ready', dependencies: { postgres: 'up', nats: 'up' } } })
+  const { body } = await get<{ paths: Record<string, unknown> }>('/openapi.json')
+  t.ok(
+    body.paths['/search/users'] && body.paths['/search/posts'] && body.paths['/search/hashtags'] && body.paths['/search/hashtags/trending'],
+  )
+})
