@@ -92,6 +92,7 @@ export interface PostHit {
   username: string | null
   nickname: string | null
   avatarUrl: string | null
+  profileVersion: number | null
   score: number
 }
 
@@ -126,7 +127,7 @@ export async function searchPosts(
   const { rows } = await sql<PostHit>`
     with input as (select ${query} as query)
     select ranked.post_id, ranked.author_id, ranked.author, ranked.text, ranked.hashtags, ranked.media, ranked.created_at,
-           ranked.edited_at, u.username, u.nickname, u.avatar_url, ranked.score
+           ranked.edited_at, u.username, u.nickname, u.avatar_url, u.profile_version, ranked.score
     from (
       select p.*, (${relevance} * (1 + 1 / (1 + greatest(0, extract(epoch from (${args.asOf}::timestamptz - p.created_at))::float8) / 86400)))::float8 as score
       from posts p, input i

@@ -134,11 +134,24 @@ function parseTime(value: string): Date {
   return time
 }
 
+/**
+ * The author as the index knows them now: the username from the users row (auth's, so renames
+ * show at once); nickname and avatar from it too once social has sent a profile, else from
+ * the post event (social's view at write time beats the sign-up nickname). An author the
+ * index has never heard of is shown as the event described them.
+ */
 function toSearchPost(row: PostHit): SearchPost {
+  const snapshot = row.author ?? { id: row.authorId, username: '', nickname: null, avatarUrl: null }
+  const fromProfile = (row.profileVersion ?? 0) > 0
   const author =
-    row.username !== null
-      ? { id: row.authorId, username: row.username, nickname: row.nickname, avatarUrl: row.avatarUrl }
-      : (row.author ?? { id: row.authorId, username: '', nickname: null, avatarUrl: null })
+    row.username === null
+      ? snapshot
+      : {
+          id: row.authorId,
+          username: row.username,
+          nickname: fromProfile ? row.nickname : (snapshot.nickname ?? row.nickname),
+          avatarUrl: fromProfile ? row.avatarUrl : snapshot.avatarUrl,
+        }
   return {
     id: row.postId,
     author,

@@ -179,3 +179,23 @@ t.test('a one-letter last word matches whole words only; from two letters on it 
   t.same(await texts('vitamin k'), ['vitamin k is a thing'])
   t.same((await texts('vitamin ka')).sort(), ['vitamin kale smoothie'])
 })
+
+t.test('author nickname and avatar: the post event until social sends a profile, then the profile', async (t) => {
+  const user = registered({ username: 'avatar_owner', nickname: 'Signup Nick' })
+  await publish('auth.user.registered', user)
+  const snapshot = { id: user.userId, username: 'avatar_owner', nickname: 'Social Nick', avatarUrl: '/media/avatar-1' }
+  await publish('social.post.created', postWritten(snapshot, 'gecko on the wall'))
+  await settle()
+  t.same((await search('gecko')).items[0]?.author, snapshot)
+  await publish('social.profile.updated', {
+    userId: user.userId,
+    username: 'avatar_owner',
+    nickname: 'Profile Nick',
+    bio: null,
+    avatarUrl: null,
+    version: 1,
+    updatedAt: new Date().toISOString(),
+  })
+  await settle()
+  t.same((await search('gecko')).items[0]?.author, { id: user.userId, username: 'avatar_owner', nickname: 'Profile Nick', avatarUrl: null })
+})
