@@ -1,6 +1,6 @@
 /**
  * `pnpm bench [scenario ...] [--reps 3] [--duration 8] [--warmup 2] [--rate-duration 5] [--connections 50]
- *   [--sockets 2000] [--message-rate 2000]`
+ *   [--sockets 2000] [--message-rate 2000] [--users 10000] [--posts 1000000] [--follows 30]`
  * Each scenario starts its own stack (own database, namespace, ports), runs its load from
  * separate processes and writes bench/results/<scenario>.{json,md}.
  */
@@ -9,8 +9,9 @@ import { writeResult } from './report.ts'
 import { chatScenario } from './scenarios/chat.ts'
 import { gatewayScenario } from './scenarios/gateway.ts'
 import { defaultOptions } from './scenarios/options.ts'
+import { socialScenario } from './scenarios/social.ts'
 
-const scenarios = { gateway: gatewayScenario, chat: chatScenario }
+const scenarios = { gateway: gatewayScenario, social: socialScenario, chat: chatScenario }
 type ScenarioName = keyof typeof scenarios
 
 const { values, positionals } = parseArgs({
@@ -23,6 +24,9 @@ const { values, positionals } = parseArgs({
     connections: { type: 'string' },
     sockets: { type: 'string' },
     'message-rate': { type: 'string' },
+    users: { type: 'string' },
+    posts: { type: 'string' },
+    follows: { type: 'string' },
   },
 })
 const opts = {
@@ -33,6 +37,9 @@ const opts = {
   connections: Number(values.connections ?? defaultOptions.connections),
   sockets: Number(values.sockets ?? defaultOptions.sockets),
   messageRate: Number(values['message-rate'] ?? defaultOptions.messageRate),
+  seedUsers: Number(values.users ?? defaultOptions.seedUsers),
+  seedPosts: Number(values.posts ?? defaultOptions.seedPosts),
+  seedFollowsPerUser: Number(values.follows ?? defaultOptions.seedFollowsPerUser),
 }
 const chosen = (positionals.length > 0 ? positionals : Object.keys(scenarios)) as ScenarioName[]
 for (const name of chosen) {

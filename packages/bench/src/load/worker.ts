@@ -1,30 +1,38 @@
 /**
- * The load generator, always run as its own process (see load/run.ts) so it never shares an
- * event loop with the system under test. Reads a job as JSON from argv, prints one JSON result.
+ * The HTTP load generator, always run as its own process (see load/run.ts) so it never shares
+ * an event loop with the system under test. Reads a job file, prints one JSON result.
  *
  * - `saturate`: closed loop with autocannon, N connections back to back → throughput.
  * - `rate`: open loop at a fixed offered rate with undici. Latency is measured from the moment a
  *   request was *due*, not when it was sent, so a stalled server is charged for the requests it
  *   delayed (no coordinated omission), with microsecond resolution (autocannon rounds to ms).
+ *   Requests carry a tag (e.g. `home`, `compose`), and latency is reported per tag too.
  */
+import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import { Pool } from 'undici'
 import { summarize } from './stats.ts'
 
-export interface Target {
-  url: string
+export interface RequestSpec {
+  path: string
   method?: string
   headers?: Record<string, string>
   body?: string
-  /** Several paths to rotate through (e.g. different users' feeds); defaults to the URL's path. */
-  paths?: string[]
+  tag?: string
+}
+
+export interface Target {
+  /** The base URL (scheme, host, port). */
+  url: string
+  /** Requests to cycle through, in order; a mix is expressed by repeating entries. */
+  requests: RequestSpec[]
 }
 
 export type Job =
   | { kind: 'saturate'; target: Target; connections: number; durationS: number }
   | { kind: 'rate'; target: Target; rate: number; durationS: number; connections: number }
 
-const job = JSON.parse(process.argv[2] ?? '{}') as Job
+const job = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as Job
 const cpuBefore = process.cpuUsage()
 const started = performance.now()
 const result = job.kind === 'saturate' ? await saturate(job) : await openLoop(job)
@@ -33,18 +41,16 @@ const wallMs = performance.now() - started
 process.stdout.write(`${JSON.stringify({ ...result, loadGeneratorCpu: (cpu.user + cpu.system) / 1000 / wallMs })}\n`)
 
 async function saturate(job: Extract<Job, { kind: 'saturate' }>) {
-  const url = new URL(job.target.url)
-  const requests = (job.target.paths ?? [url.pathname + url.search]).map((path) => ({
-    path,
-    method: (job.target.method ?? 'GET') as 'GET',
-    headers: job.target.headers,
-    body: job.target.body,
-  }))
   const out = await autocannon({
-    url: url.origin,
+    url: new URL(job.target.url).origin,
     connections: job.connections,
     duration: job.durationS,
-    requests,
+    requests: job.target.requests.map((r) => ({
+      path: r.path,
+      method: (r.method ?? 'GET') as 'GET',
+      headers: r.body ? { 'content-type': 'application/json', ...r.headers } : r.headers,
+      body: r.body,
+    })),
   })
   return {
     requestsPerSecond: out.requests.average,
@@ -56,21 +62,22 @@ async function saturate(job: Extract<Job, { kind: 'saturate' }>) {
 }
 
 async function openLoop(job: Extract<Job, { kind: 'rate' }>) {
-  const url = new URL(job.target.url)
-  const paths = job.target.paths ?? [url.pathname + url.search]
-  const pool = new Pool(url.origin, { connections: job.connections, pipelining: 1 })
+  const requests = job.target.requests
+  const pool = new Pool(new URL(job.target.url).origin, { connections: job.connections, pipelining: 1 })
   const total = Math.round(job.rate * job.durationS)
   const intervalMs = 1000 / job.rate
   const samples = new Float64Array(total)
+  const byTag = new Map<string, number[]>()
   let non2xx = 0
   let errors = 0
   let done = 0
   const t0 = performance.now()
   const inflight: Promise<void>[] = []
   const send = (i: number, due: number) => {
-    const path = paths[i % paths.length] as string
+    const spec = requests[i % requests.length] as RequestSpec
+    const headers = spec.body ? { 'content-type': 'application/json', ...spec.headers } : spec.headers
     return pool
-      .request({ path, method: (job.target.method ?? 'GET') as 'GET', headers: job.target.headers, body: job.target.body })
+      .request({ path: spec.path, method: (spec.method ?? 'GET') as 'GET', headers, body: spec.body })
       .then(async (response) => {
         await response.body.dump()
         if (response.statusCode >= 300) non2xx++
@@ -79,7 +86,12 @@ async function openLoop(job: Extract<Job, { kind: 'rate' }>) {
         errors++
       })
       .finally(() => {
-        samples[i] = performance.now() - due
+        const latency = performance.now() - due
+        samples[i] = latency
+        const tag = spec.tag ?? 'all'
+        const list = byTag.get(tag) ?? []
+        if (list.length === 0) byTag.set(tag, list)
+        list.push(latency)
         done++
       })
   }
@@ -98,5 +110,6 @@ async function openLoop(job: Extract<Job, { kind: 'rate' }>) {
   await Promise.all(inflight)
   const elapsedS = (performance.now() - t0) / 1000
   await pool.close()
-  return { offeredRate: job.rate, achievedRate: done / elapsedS, completed: done, non2xx, errors, latencyMs: summarize(samples) }
+  const tags = Object.fromEntries([...byTag].map(([tag, list]) => [tag, summarize(list)]))
+  return { offeredRate: job.rate, achievedRate: done / elapsedS, completed: done, non2xx, errors, latencyMs: summarize(samples), tags }
 }

@@ -25,7 +25,7 @@ export async function gatewayScenario(opts: BenchOptions): Promise<ScenarioResul
     for (let rep = 0; rep < opts.reps; rep++) {
       const saturation: Record<string, number> = {}
       for (const [name, base] of Object.entries(targets)) {
-        const target = { url: `${base}${TRIVIAL_PATH}` }
+        const target = { url: base, requests: [{ path: TRIVIAL_PATH }] }
         await runLoad({ kind: 'saturate', target, connections: opts.connections, durationS: opts.warmupS })
         const result = await runLoad({ kind: 'saturate', target, connections: opts.connections, durationS: opts.durationS })
         // A handful of sockets cut when the run ends are noise; more than 0.1% failing is a broken target.
@@ -39,7 +39,7 @@ export async function gatewayScenario(opts: BenchOptions): Promise<ScenarioResul
       for (const share of [0.25, 0.5, 0.75]) {
         const rate = Math.max(1, Math.round(gatewayRate * share))
         for (const name of ['direct', 'gateway']) {
-          const target = { url: `${targets[name]}${TRIVIAL_PATH}` }
+          const target = { url: targets[name] as string, requests: [{ path: TRIVIAL_PATH }] }
           const result = await runLoad({ kind: 'rate', target, rate, durationS: opts.rateDurationS, connections: opts.connections })
           latency[`${name}@${share * 100}%`] = { rate, ...result }
         }

@@ -7,6 +7,10 @@ export interface BenchOptions {
   /** Chat: connected users (two per conversation) and messages per second over all of them. */
   sockets: number
   messageRate: number
+  /** Social seed sizes. */
+  seedUsers: number
+  seedPosts: number
+  seedFollowsPerUser: number
 }
 
 export const defaultOptions: BenchOptions = {
@@ -17,4 +21,7 @@ export const defaultOptions: BenchOptions = {
   connections: 50,
   sockets: 2000,
   messageRate: 2000,
+  seedUsers: 10_000,
+  seedPosts: 1_000_000,
+  seedFollowsPerUser: 30,
 }
