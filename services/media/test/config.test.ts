@@ -7,7 +7,7 @@ import t from 'tap'
 import { buildApp } from '../src/app.ts'
 import { loadMediaConfig } from '../src/config.ts'
 import * as fixtures from './fixtures.ts'
-import { upload } from './helper.ts'
+import { connectionsClosed, upload } from './helper.ts'
 
 t.test('defaults follow API.md', async (t) => {
   const config = loadMediaConfig({})
@@ -46,6 +46,7 @@ t.test('a generated URL secret is shared by every instance of a stack; directori
     cleanup({
       first: () => first?.close(),
       second: () => second?.close(),
+      connections: () => connectionsClosed(db.name),
       database: () => db.drop(),
       namespace: () => dropNamespace(db.namespace),
       files: () => rm(parent, { recursive: true, force: true }),

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { MediaRef } from '@sm/contracts'
 import { type App, connectBus } from '@sm/platform'
 import { cleanup, createTestDatabase, dropNamespace, newKeyPair, signAccessToken, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
+import pg from 'pg'
 import type { Test } from 'tap'
 import { buildApp } from '../src/app.ts'
 import { loadMediaConfig } from '../src/config.ts'
@@ -40,6 +41,7 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}): P
     cleanup(
       {
         app: () => app.close(),
+        connections: () => connectionsClosed(db.name),
         database: () => db.drop(),
         namespace: () => dropNamespace(db.namespace),
         files: () => rm(mediaRoot, { recursive: true, force: true }),
@@ -63,6 +65,24 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}): P
       const entries = await readdir(mediaRoot, { recursive: true, withFileTypes: true })
       return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(mediaRoot.length + 1))
     },
+  }
+}
+
+/**
+ * Waits until Postgres has no session left on `database`. A pg pool's `end()` resolves before
+ * its sockets are closed, and the platform pool has no 'error' listener: dropping the database
+ * `with (force)` in that window kills a closing session and crashes the test process.
+ */
+export async function connectionsClosed(database: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' })
+  await admin.connect()
+  try {
+    await eventually(async () => {
+      const { rows } = await admin.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [database])
+      return rows[0]?.n === 0
+    }, 5_000)
+  } finally {
+    await admin.end()
   }
 }
 

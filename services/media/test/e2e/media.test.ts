@@ -14,6 +14,12 @@ const stack = await startStack({
   env: { MEDIA_ROOT: mediaRoot, BCRYPT_COST: '4', MEDIA_MAX_IMAGE_BYTES: String(1024 * 1024) },
 })
 t.teardown(async () => {
+  // On failure, what the processes said is the first thing to look at.
+  if (!t.passing()) {
+    for (const process of [stack.gateway, stack.services.media, stack.services.auth]) {
+      if (process) t.comment(`--- ${process.name} ---\n${process.output.join('').slice(-4000)}`)
+    }
+  }
   await stack.stop()
   await rm(mediaRoot, { recursive: true, force: true })
 })
