@@ -1,4 +1,5 @@
-// Rebuilds the search index from the event stream: `pnpm --filter @sm/search rebuild`.
+// Rebuilds the search index from the event stream: `pnpm --filter @sm/search run rebuild`
+// (with `run`: bare `pnpm rebuild` is pnpm's built-in that rebuilds native packages).
 // Reads the same environment as the service (DATABASE_URL, NATS_URL, NAMESPACE, …); the
 // service may keep running meanwhile (see README › Rebuild).
 import { connectBus, createDb, ensureDatabase, type Log, migrateToLatest } from '@sm/platform'

@@ -113,7 +113,7 @@ t.test('live events arriving during a rebuild are not lost', async (t) => {
   t.match((await get('/search/users', { q: 'rebuild_live' })).body, { items: [{ username: 'rebuild_live' }] })
 })
 
-t.test('`pnpm --filter @sm/search rebuild` runs the same rebuild as a command', async (t) => {
+t.test('the rebuild command (src/rebuild.ts, run by `pnpm --filter @sm/search run rebuild`) rebuilds the same index', async (t) => {
   const before = await snapshot()
   const child = spawn(process.execPath, [join(repoRoot, 'services/search/src/rebuild.ts')], {
     env: { ...process.env, DATABASE_URL: ctx.databaseUrl, NAMESPACE: ctx.namespace, LOG_LEVEL: 'info' },
