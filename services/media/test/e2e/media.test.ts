@@ -3,7 +3,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiError, Client } from '@sm/client'
-import { startStack } from '@sm/testing'
+import { connectBus, request } from '@sm/platform'
+import { startStack, TEST_NATS_URL } from '@sm/testing'
 import t from 'tap'
 import * as fixtures from '../fixtures.ts'
 
@@ -48,9 +49,18 @@ const anonymous = new Client({ baseUrl: stack.url })
 t.test('every kind goes up and comes back byte for byte through the gateway', async (t) => {
   const samples = {
     png: fixtures.png(40, 30),
-    mp4: fixtures.mp4(4096),
+    jpeg: fixtures.jpeg(),
+    gif: fixtures.gif(),
+    webp: fixtures.webp(),
+    mp4: fixtures.mp4WithTracks(640, 360),
+    mov: fixtures.mov(),
+    webm: fixtures.webm(),
+    mp3: fixtures.mp3(),
+    ogg: fixtures.ogg(),
     wav: fixtures.wav(),
+    m4a: fixtures.m4a(),
     pdf: fixtures.pdf(),
+    zip: fixtures.zip({ 'a.txt': 'a' }),
     docx: fixtures.docx(),
     text: fixtures.text(),
   }
@@ -64,6 +74,53 @@ t.test('every kind goes up and comes back byte for byte through the gateway', as
   const image = await alice.media.upload('avatar', fixtures.png(40, 30), { filename: 'me.mp4', contentType: 'video/mp4' })
   t.match(image, { kind: 'image', mime: 'image/png', width: 40, height: 30 })
   t.same(await alice.media.get(image.id), image)
+})
+
+t.test('path-traversal names and a truncated body leave nothing outside, and nothing behind', async (t) => {
+  const before = await files()
+  await alice.media.upload('post', fixtures.png(), { filename: '../../../../../tmp/owned.png' })
+  const added = (await files()).filter((f) => !before.includes(f))
+  t.equal(added.length, 1)
+  t.match(added[0], new RegExp(`^${mediaRoot}/posts_media/[0-9a-f]{32}$`))
+
+  const boundary = 'cut-here'
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\npost\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\n`
+  const truncated = Buffer.concat([Buffer.from(head), fixtures.mp4(64 * 1024)])
+  const response = await fetch(`${stack.url}/media`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body: truncated,
+  })
+  t.equal(response.status, 400)
+  t.match(await response.json(), { code: 'UPLOAD_INCOMPLETE' })
+  t.equal((await files()).length, before.length + 1, 'no partial file')
+})
+
+t.test("someone else's upload cannot be claimed (media.claim over the stack's NATS)", async (t) => {
+  const bus = await connectBus({ url: TEST_NATS_URL, namespace: stack.namespace, name: 'e2e-peer' })
+  t.teardown(() => bus.nc.close())
+  const ref = await alice.media.upload('post', fixtures.png())
+  const bobId = (await bob.auth.me()).id
+  const aliceId = (await alice.auth.me()).id
+  const refused = await request(
+    bus.nc,
+    stack.namespace,
+    'media.claim',
+    { userId: bobId, purpose: 'post', ids: [ref.id], ref: 'post:bob' },
+    10_000,
+  ).catch((error: { code?: string }) => error.code)
+  t.equal(refused, 'MEDIA_FORBIDDEN')
+  const claimed = await request<{ items: Array<{ id: string }> }>(
+    bus.nc,
+    stack.namespace,
+    'media.claim',
+    { userId: aliceId, purpose: 'post', ids: [ref.id], ref: 'post:alice' },
+    10_000,
+  )
+  t.same(
+    claimed.items.map((item) => item.id),
+    [ref.id],
+  )
 })
 
 t.test('range requests pass through the gateway', async (t) => {
