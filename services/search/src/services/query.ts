@@ -58,6 +58,9 @@ export function parseTagQuery(raw: string): string | null {
   return TAG_CHARS.test(prefix) ? prefix : null
 }
 
+/** Whether `value` could be a stored tag (what a hashtag cursor may carry). */
+export const isTag = (value: string): boolean => TAG_CHARS.test(value)
+
 /** `%`, `_` and `\` are LIKE wildcards: escape them so user input only ever matches itself. */
 export const escapeLike = (value: string): string => value.replace(/[\\%_]/g, (c) => `\\${c}`)
 
@@ -92,7 +95,7 @@ export function decodeCursor<T extends Record<string, string | number> = Record<
   return record as T
 }
 
-const invalidCursor = (message = 'the cursor is malformed') => badRequest('INVALID_CURSOR', message)
+export const invalidCursor = (message = 'the cursor is malformed') => badRequest('INVALID_CURSOR', message)
 
 const fingerprint = (query: string) => createHash('sha256').update(query).digest('base64url').slice(0, 12)
 

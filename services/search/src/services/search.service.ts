@@ -5,7 +5,17 @@ import type { SearchDatabase } from '../db/database.ts'
 import { searchTags, trendingTags } from '../repositories/hashtags.repository.ts'
 import { type PostHit, searchPosts } from '../repositories/posts.repository.ts'
 import { searchUsers } from '../repositories/users.repository.ts'
-import { assertUuid, decodeCursor, encodeCursor, escapeLike, parsePostQuery, parseTagQuery, parseUserQuery } from './query.ts'
+import {
+  assertUuid,
+  decodeCursor,
+  encodeCursor,
+  escapeLike,
+  invalidCursor,
+  isTag,
+  parsePostQuery,
+  parseTagQuery,
+  parseUserQuery,
+} from './query.ts'
 
 export interface SearchOptions {
   db: Kysely<SearchDatabase>
@@ -22,6 +32,9 @@ interface PageArgs {
 }
 
 const empty = { items: [], nextCursor: null }
+
+const MAX_INT4 = 2 ** 31 - 1
+const LAST_INSTANT = Date.UTC(10_000, 0, 1)
 
 /** Postgres' code for a statement cancelled by statement_timeout. */
 const QUERY_CANCELED = '57014'
@@ -80,6 +93,8 @@ export class SearchService {
       ? decodeCursor<{ p: number; t: string }>(cursor, 'hashtags', prefix ?? '', { p: 'number', t: 'string' })
       : undefined
     if (!prefix) return empty
+    // Both go back into SQL: an int4 count and a tag (no NUL, nothing a tag cannot hold).
+    if (after && (!Number.isInteger(after.p) || after.p < 0 || after.p > MAX_INT4 || !isTag(after.t))) throw invalidCursor()
     const rows = await this.#bounded((trx) =>
       searchTags(trx, { likePrefix: escapeLike(prefix), limit: limit + 1, after: after && { posts: after.p, tag: after.t } }),
     )
@@ -128,9 +143,10 @@ export async function runBounded<T>(
   }
 }
 
+/** A cursor's reference time: a real instant Postgres can hold (years 1970 to 9999). */
 function parseTime(value: string): Date {
   const time = new Date(value)
-  if (Number.isNaN(time.getTime())) throw new HttpError(400, 'INVALID_CURSOR', 'the cursor is malformed')
+  if (!(time.getTime() >= 0 && time.getTime() < LAST_INSTANT)) throw invalidCursor()
   return time
 }
 

@@ -3,6 +3,7 @@ import { HttpError, newId } from '@sm/platform'
 import { sql } from 'kysely'
 import t from 'tap'
 import { searchPath } from '../../src/app.ts'
+import { encodeCursor } from '../../src/services/query.ts'
 import { runBounded } from '../../src/services/search.service.ts'
 import { buildTestApp, postWritten, registered, summary } from '../helper.ts'
 
@@ -110,4 +111,26 @@ t.test('malformed events are dropped and the index keeps going', async (t) => {
 
 t.test('unknown routes are 404 with the contract shape', async (t) => {
   t.match(await get('/search/everything', { q: 'a' }), { status: 404, body: { code: 'NOT_FOUND' } })
+})
+
+t.test('forged cursors with well-formed envelopes but hostile positions are 400s, never 500s', async (t) => {
+  const id = newId()
+  const postsKey = JSON.stringify([['gophers'], []])
+  const cases: Array<[string, string, string]> = [
+    ['/search/posts', 'gophers', encodeCursor('posts', postsKey, { s: 1, id, at: '-271821-04-20T00:00:00.000Z' })],
+    ['/search/posts', 'gophers', encodeCursor('posts', postsKey, { s: 1, id, at: 'yesterday' })],
+    ['/search/posts', 'gophers', encodeCursor('posts', postsKey, { s: 1, id: 'nope', at: new Date().toISOString() })],
+    ['/search/hashtags', 'go', encodeCursor('hashtags', 'go', { p: 1.5, t: 'golang' })],
+    ['/search/hashtags', 'go', encodeCursor('hashtags', 'go', { p: 1e20, t: 'golang' })],
+    ['/search/hashtags', 'go', encodeCursor('hashtags', 'go', { p: -1, t: 'golang' })],
+    ['/search/hashtags', 'go', encodeCursor('hashtags', 'go', { p: 1, t: 'go\u0000lang' })],
+    ['/search/users', 'hostile', encodeCursor('users', 'hostile', { s: 'x', id })],
+  ]
+  for (const [route, q, cursor] of cases) {
+    const response = await app.inject({ method: 'GET', url: route, query: { q, cursor } })
+    t.equal(response.statusCode, 400, `${route} ${Buffer.from(cursor, 'base64url').toString()}`)
+    t.match(response.json(), { code: 'INVALID_CURSOR' })
+  }
+  const tiny = encodeCursor('users', 'hostile', { s: 5e-324, id })
+  t.equal((await get('/search/users', { q: 'hostile', cursor: tiny })).status, 200, 'any finite score is a valid position')
 })
