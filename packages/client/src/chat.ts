@@ -102,14 +102,19 @@ export class ChatSocket {
       return Promise.resolve(ready as FrameOf<T>)
     }
     return new Promise((resolve, reject) => {
-      const waiter = { match: test, resolve: resolve as (frame: Frame) => void }
-      this.#waiters.push(waiter)
-      setTimeout(() => {
+      const timer = setTimeout(() => {
         const index = this.#waiters.indexOf(waiter)
-        if (index < 0) return
-        this.#waiters.splice(index, 1)
+        if (index >= 0) this.#waiters.splice(index, 1)
         reject(new Error(`no "${type}" frame within ${timeoutMs} ms (got: ${this.frames.map((f) => f.type).join(', ')})`))
-      }, timeoutMs).unref()
+      }, timeoutMs)
+      const waiter = {
+        match: test,
+        resolve: (frame: Frame) => {
+          clearTimeout(timer)
+          resolve(frame as FrameOf<T>)
+        },
+      }
+      this.#waiters.push(waiter)
     })
   }
 

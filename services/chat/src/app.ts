@@ -84,11 +84,21 @@ export async function buildApp(config: ChatConfig): Promise<App> {
     await hub.stop()
   })
   app.addHook('onClose', async () => {
-    for (const consumer of consumers) await consumer.stop()
-    await relay.stop()
-    await bus.nc.drain().catch((err: unknown) => app.log.warn({ err }, 'NATS drain failed on close'))
-    redis.disconnect()
-    await db.destroy()
+    // Every step runs even if an earlier one failed, so pools and connections never leak.
+    const steps: Array<[string, () => unknown]> = [
+      ['consumers', () => Promise.all(consumers.map((consumer) => consumer.stop()))],
+      ['relay', () => relay.stop()],
+      ['nats', () => bus.nc.drain()],
+      ['redis', () => redis.disconnect()],
+      ['postgres', () => db.destroy()],
+    ]
+    for (const [name, step] of steps) {
+      try {
+        await step()
+      } catch (err) {
+        app.log.warn({ err }, `chat: closing ${name} failed`)
+      }
+    }
   })
   return app
 }

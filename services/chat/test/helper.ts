@@ -89,7 +89,8 @@ export async function buildTestChat(t: Test, env: Record<string, string> = {}): 
     cleanup(
       {
         app: async () => {
-          for (const app of apps) await app.close()
+          // Tests may close an instance themselves (shutdown, failover): close the rest.
+          for (const app of apps) if (app.server.listening) await app.close()
         },
         peer: () => bus.nc.close(),
         db: () => db.destroy(),

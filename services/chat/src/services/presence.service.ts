@@ -72,10 +72,11 @@ export class PresenceStore {
     return first === 1
   }
 
-  /** True when this was the user's last connection (they just went offline). */
-  async disconnect(userId: string, connId: string): Promise<boolean> {
-    const last = await this.#redis.eval(DISCONNECT, 3, `conns:${userId}`, 'beats', `lastseen:${userId}`, connId, Date.now(), userId)
-    return last === 1
+  /** When this was the user's last connection (they just went offline): the lastSeenAt recorded. */
+  async disconnect(userId: string, connId: string): Promise<string | null> {
+    const now = Date.now()
+    const last = await this.#redis.eval(DISCONNECT, 3, `conns:${userId}`, 'beats', `lastseen:${userId}`, connId, now, userId)
+    return last === 1 ? new Date(now).toISOString() : null
   }
 
   /** False when the connection was swept meanwhile (then connect() again). */

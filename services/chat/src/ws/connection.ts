@@ -42,6 +42,8 @@ export class Connection {
   #typingRefilledAt = Date.now()
   readonly #typing = new Map<string, { peerId: string; timer: NodeJS.Timeout }>()
   readonly #peers = new Map<string, string>()
+  /** clientIds sent on this socket: it gets their `message.ack`, never their `message.new`. */
+  readonly #sentClientIds = new Set<string>()
   #delivered = new Map<string, number>()
   #deliveredScheduled = false
 
@@ -156,9 +158,11 @@ export class Connection {
 
   #emit(envelope: LiveEnvelope): void {
     this.lastSeq = envelope.seq as number
-    if (envelope.except === this.id) return
-    this.send(envelope.frame)
     const frame = envelope.frame as { type: string; message?: ChatMessage }
+    if (envelope.except === this.id) return
+    // Gap fills come from the log, which does not know the sending socket: recognise our own sends.
+    if (frame.type === 'message.new' && frame.message?.senderId === this.userId && this.#sentClientIds.has(frame.message.clientId)) return
+    this.send(envelope.frame)
     if (frame.type === 'message.new' && frame.message && frame.message.senderId !== this.userId) {
       this.#noteDelivered(frame.message.conversationId, frame.message.seq)
     }
@@ -237,6 +241,8 @@ export class Connection {
     switch (frame.type) {
       case 'message.send': {
         const { type: _type, ...body } = frame
+        this.#sentClientIds.add(frame.clientId)
+        if (this.#sentClientIds.size > 1000) this.#sentClientIds.delete(this.#sentClientIds.values().next().value as string)
         const { message } = await chat.send({ id: this.userId, username: this.username }, body, this.id)
         this.send({ type: 'message.ack', clientId: frame.clientId, message })
         return

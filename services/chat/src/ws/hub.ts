@@ -91,9 +91,8 @@ export class Hub {
       entry.subscription.unsubscribe()
       this.#users.delete(connection.userId)
     }
-    if (await this.#d.presence.disconnect(connection.userId, connection.id)) {
-      await this.announce({ userId: connection.userId, online: false, lastSeenAt: new Date().toISOString() })
-    }
+    const lastSeenAt = await this.#d.presence.disconnect(connection.userId, connection.id)
+    if (lastSeenAt) await this.announce({ userId: connection.userId, online: false, lastSeenAt })
   }
 
   currentSeq(userId: string): Promise<number> {

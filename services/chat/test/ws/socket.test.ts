@@ -1,0 +1,185 @@
+import { signAccessToken } from '@sm/testing'
+import t from 'tap'
+import { buildTestChat, cid, until } from '../helper.ts'
+
+const chat = await buildTestChat(t, { FRAME_BURST: '30', FRAME_RATE_PER_S: '5', FLOOD_STRIKES: '10' })
+
+const upgradeStatus = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 101,
+    (error: { status?: number }) => error.status ?? -1,
+  )
+
+t.test('the upgrade needs a valid token or a single-use ticket: 401 before any socket opens', async (t) => {
+  const alice = await chat.user()
+  const anonymous = new (alice.client.constructor as typeof import('@sm/client').Client)({ baseUrl: chat.url })
+  t.equal(await upgradeStatus(anonymous.chat.connect()), 401, 'no credential')
+  const forged = new (alice.client.constructor as typeof import('@sm/client').Client)({ baseUrl: chat.url, accessToken: 'a.b.c' })
+  t.equal(await upgradeStatus(forged.chat.connect()), 401, 'garbage token')
+  const expired = signAccessToken(chat.keys, { id: alice.id, username: alice.username }, -60_000)
+  t.equal(await upgradeStatus(alice.clientAt(chat.url).chat.connect({ ticket: 'nope' })), 401, 'unknown ticket')
+  const stale = new (alice.client.constructor as typeof import('@sm/client').Client)({ baseUrl: chat.url, accessToken: expired })
+  t.equal(await upgradeStatus(stale.chat.connect()), 401, 'expired token')
+
+  const { ticket } = await alice.client.chat.ticket()
+  const socket = await anonymous.chat.connect({ ticket })
+  await socket.ping()
+  t.equal(await upgradeStatus(anonymous.chat.connect({ ticket })), 401, 'a ticket works once')
+  await socket.close()
+  const viaToken = await alice.client.chat.connect()
+  await viaToken.ping()
+  await viaToken.close()
+})
+
+t.test('a message reaches every device: ack to the sending socket, message.new to the others', async (t) => {
+  const alice = await chat.user()
+  const bob = await chat.user()
+  const [a1, a2, b1, b2] = await Promise.all([
+    alice.client.chat.connect(),
+    alice.client.chat.connect(),
+    bob.client.chat.connect(),
+    bob.client.chat.connect(),
+  ])
+  const clientId = cid()
+  const message = await a1.sendMessage({ clientId, to: bob.id, text: 'hello from a1' })
+  t.match(message, { seq: 1, text: 'hello from a1', senderId: alice.id })
+  for (const [name, socket] of [
+    ['a2', a2],
+    ['b1', b1],
+    ['b2', b2],
+  ] as const) {
+    const frame = await socket.next('message.new', (f) => f.message.id === message.id)
+    t.ok(frame.cursor, `${name} got it with a cursor`)
+  }
+  const delivered = await a1.next('delivered', (f) => f.conversationId === message.conversationId)
+  t.match(delivered, { userId: bob.id, seq: 1 })
+
+  const again = await a1.sendMessage({ clientId, to: bob.id, text: 'hello from a1' })
+  t.equal(again.id, message.id, 'a retried clientId is acked with the original')
+  await a1.ping()
+  t.notOk(
+    a1.frames.some((f) => f.type === 'message.new'),
+    'the sending socket gets the ack, not message.new',
+  )
+
+  // Receipts, edits, reactions and deletes reach both sides.
+  b1.send({ type: 'read', conversationId: message.conversationId, seq: 1 })
+  t.match(await a1.next('read'), { userId: bob.id, seq: 1, conversationId: message.conversationId })
+  a1.send({ type: 'message.edit', messageId: message.id, text: 'hello, edited' })
+  t.match(await b2.next('message.edited'), { message: { id: message.id, text: 'hello, edited' } })
+  b1.send({ type: 'message.react', messageId: message.id, emoji: '🎉' })
+  t.match(await a2.next('reaction'), { userId: bob.id, emoji: '🎉', action: 'add' })
+  b1.send({ type: 'message.unreact', messageId: message.id, emoji: '🎉' })
+  t.match(await a2.next('reaction', (f) => f.action === 'remove'), { emoji: '🎉' })
+  b1.send({ type: 'message.delete', messageId: message.id, scope: 'me' })
+  t.match(await b2.next('message.deleted'), { scope: 'me', messageId: message.id })
+  a1.send({ type: 'message.delete', messageId: message.id, scope: 'everyone' })
+  t.match(await b1.next('message.deleted', (f) => f.scope === 'everyone'), { messageId: message.id })
+
+  // Errors answer the frame they belong to.
+  b1.send({ type: 'message.edit', messageId: message.id, text: 'not mine' })
+  t.match(await b1.next('error', (f) => f.ref === message.id), { code: 'MESSAGE_NOT_FOUND' }, 'bob deleted it for himself')
+  a1.send({ type: 'message.edit', messageId: message.id, text: 'too late' })
+  t.match(await a1.next('error', (f) => f.ref === message.id), { code: 'MESSAGE_DELETED' })
+  const sync = await b1.sync()
+  t.same(
+    sync.events.map((e) => e.type),
+    ['message.new', 'read', 'message.edited', 'reaction', 'reaction', 'message.deleted', 'message.deleted'],
+  )
+  await Promise.all([a1, a2, b1, b2].map((s) => s.close()))
+})
+
+t.test('typing is relayed to the peer and ends by itself; presence follows sockets', async (t) => {
+  const alice = await chat.user()
+  const bob = await chat.user()
+  const first = await alice.client.chat.send({ clientId: cid(), to: bob.id, text: 'hi' })
+  const a = await alice.client.chat.connect()
+  const b = await bob.client.chat.connect()
+  t.match(await a.next('presence', (f) => f.userId === bob.id), { online: true })
+  const presence = await alice.client.chat.presence([bob.id])
+  t.equal(presence.items[0]?.online, true)
+  const list = await alice.client.chat.conversations()
+  t.equal(list.items[0]?.peerOnline, true)
+
+  b.send({ type: 'typing', conversationId: first.conversationId, state: 'start' })
+  t.match(await a.next('typing'), { userId: bob.id, state: 'start', conversationId: first.conversationId })
+  t.match(await a.next('typing', (f) => f.state === 'stop', 3_000), { userId: bob.id }, 'expired without a refresh')
+  b.send({ type: 'typing', conversationId: first.conversationId, state: 'start' })
+  await a.next('typing', (f) => f.state === 'start')
+  b.send({ type: 'typing', conversationId: first.conversationId, state: 'stop' })
+  await a.next('typing', (f) => f.state === 'stop')
+  // Typing in someone else's conversation: as if it did not exist.
+  const eve = await chat.user()
+  const e = await eve.client.chat.connect()
+  e.send({ type: 'typing', conversationId: first.conversationId, state: 'start' })
+  t.match(await e.next('error'), { code: 'CONVERSATION_NOT_FOUND', ref: first.conversationId })
+  // A burst of typing frames is rate limited.
+  for (let i = 0; i < 6; i++) b.send({ type: 'typing', conversationId: first.conversationId, state: 'start' })
+  const limited = await b.next('error')
+  t.match(limited, { code: 'RATE_LIMITED' })
+
+  await b.close()
+  const offline = await a.next('presence', (f) => f.userId === bob.id && !f.online)
+  t.ok(offline.lastSeenAt)
+  const after = await alice.client.chat.presence([bob.id])
+  t.match(after.items[0], { online: false, lastSeenAt: offline.lastSeenAt })
+  await a.close()
+  await e.close()
+})
+
+t.test('hostile frames get error frames and the socket stays; a flood closes it with 1008', async (t) => {
+  const alice = await chat.user()
+  const bob = await chat.user()
+  const socket = await alice.client.chat.connect()
+  const cases: Array<[string | Buffer, string, boolean?]> = [
+    ['{not json', 'INVALID_JSON'],
+    ['[1,2]', 'VALIDATION'],
+    ['"text"', 'VALIDATION'],
+    [JSON.stringify({ kind: 'x' }), 'VALIDATION'],
+    [JSON.stringify({ type: 'explode' }), 'UNKNOWN_TYPE'],
+    [JSON.stringify({ type: '__proto__' }), 'UNKNOWN_TYPE'],
+    [JSON.stringify({ type: 'message.send', clientId: 5, to: bob.id, text: 'x' }), 'VALIDATION'],
+    [JSON.stringify({ type: 'message.send', clientId: 'x', to: bob.id, text: 'y'.repeat(4001) }), 'VALIDATION'],
+    [JSON.stringify({ type: 'read', conversationId: 'nope', seq: -1 }), 'VALIDATION'],
+    [JSON.stringify({ type: 'message.react', messageId: bob.id, emoji: 'not an emoji' }), 'INVALID_EMOJI'],
+    [JSON.stringify({ type: 'message.edit', messageId: bob.id, text: 'x' }), 'MESSAGE_NOT_FOUND'],
+    [JSON.stringify({ type: 'sync', since: 'garbage' }), 'INVALID_CURSOR'],
+    [JSON.stringify({ type: 'ping', text: 'x'.repeat(70 * 1024) }), 'FRAME_TOO_LARGE'],
+    [Buffer.from([1, 2, 3]), 'INVALID_FRAME', true],
+  ]
+  for (const [raw, code, binary] of cases) {
+    socket.sendRaw(raw, binary)
+    const error = await socket.next('error')
+    t.equal(error.code, code, `${String(raw).slice(0, 50)} → ${code}`)
+  }
+  await socket.ping()
+  t.equal(socket.ws.readyState, socket.ws.OPEN, 'still open after all that')
+  const sent = await socket.sendMessage({ clientId: cid(), to: bob.id, text: 'still works' })
+  t.equal(sent.seq, 1)
+  t.equal((await bob.client.chat.sync()).events.length, 1, 'no hostile frame changed anything')
+
+  // Way past the burst: RATE_LIMITED error frames, then 1008.
+  for (let i = 0; i < 100; i++) socket.send({ type: 'ping' })
+  const closed = await socket.closed
+  t.equal(closed.code, 1008)
+  t.ok(socket.frames.some((f) => f.type === 'error' && f.code === 'RATE_LIMITED'))
+})
+
+t.test('a client that stops answering pings is closed (zombie)', async (t) => {
+  const alice = await chat.user()
+  const zombie = await alice.client.chat.connect({ autoPong: false })
+  const closed = await zombie.closed
+  t.ok(closed.code === 1006 || closed.code >= 1000, `closed (${closed.code})`)
+  await until(async () => !(await alice.client.chat.presence([alice.id])).items[0]?.online, 5_000, 'zombie offline')
+})
+
+t.test('shutting an instance down closes its sockets with 1001', async (t) => {
+  const alice = await chat.user()
+  const other = await chat.another()
+  const socket = await alice.clientAt(other.url).chat.connect()
+  await socket.ping()
+  await other.app.close()
+  const closed = await socket.closed
+  t.equal(closed.code, 1001)
+  await until(async () => !(await alice.client.chat.presence([alice.id])).items[0]?.online, 5_000, 'offline after shutdown')
+})
