@@ -155,6 +155,39 @@ export function webm(): Buffer {
   return Buffer.concat([header, Buffer.alloc(64)])
 }
 
+/** An EBML element: id bytes, an 8-byte size (or "unknown" for a live Segment), payload. */
+function ebml(id: number[], payload: Buffer, unknownSize = false): Buffer {
+  const size = Buffer.alloc(8)
+  if (unknownSize) size.fill(0xff, 1)
+  else size.writeBigUInt64BE(BigInt(payload.length))
+  size[0] = 0x01
+  return Buffer.concat([Buffer.from(id), size, payload])
+}
+const uint = (id: number[], value: number) => ebml(id, Buffer.from([value >> 8, value & 255]))
+
+/**
+ * A WebM whose Segment (unknown size, as recorders write it) holds Info, Tracks and a Cluster.
+ * `video` adds a video track of that size; there is always an Opus audio track.
+ */
+export function webmWithTracks(video?: { width: number; height: number }): Buffer {
+  const header = webm().subarray(0, 36)
+  const audio = ebml([0xae], Buffer.concat([uint([0xd7], 1), uint([0x83], 2), ebml([0x86], Buffer.from('A_OPUS'))]))
+  const picture = video
+    ? ebml(
+        [0xae],
+        Buffer.concat([
+          uint([0xd7], 2),
+          uint([0x83], 1),
+          ebml([0xe0], Buffer.concat([uint([0xb0], video.width), uint([0xba], video.height)])),
+        ]),
+      )
+    : Buffer.alloc(0)
+  const tracks = ebml([0x16, 0x54, 0xae, 0x6b], Buffer.concat([audio, picture]))
+  const info = ebml([0x15, 0x49, 0xa9, 0x66], uint([0x2a, 0xd7, 0xb1], 1000))
+  const cluster = ebml([0x1f, 0x43, 0xb6, 0x75], Buffer.alloc(256, 3))
+  return Buffer.concat([header, ebml([0x18, 0x53, 0x80, 0x67], Buffer.concat([info, tracks, cluster]), true)])
+}
+
 export function pdf(): Buffer {
   return Buffer.from(
     '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',

@@ -2,26 +2,17 @@ import { rename } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import type { MediaKind, MediaPurpose, MediaRef } from '@sm/contracts'
 import { enqueueEvent, forbidden, type Log, newId, notFound, type OutboxRelay } from '@sm/platform'
-import { imageSizeFromFile } from 'image-size/fromFile'
 import type { Kysely } from 'kysely'
 import type { Media, MediaDatabase } from '../db/database.ts'
 import { deleteMediaByIds, findMedia, findMediaByIds, insertMedia, readableBy } from '../repositories/media.repository.ts'
+import { checkRefined, inspectStored } from './inspect.ts'
 import { receiveFile } from './receive.ts'
-import { refineFromFile } from './sniff.ts'
 import type { MediaStorage } from './storage.ts'
 import type { UrlSigner } from './url-signer.ts'
-import { ISO_VIDEO_MIMES, isoVideoSize } from './video-size.ts'
 
 export const PUBLIC_PURPOSES: ReadonlySet<MediaPurpose> = new Set(['avatar', 'post'])
 const ALL_KINDS: readonly MediaKind[] = ['image', 'video', 'audio', 'document']
 const KINDS_FOR: Record<MediaPurpose, readonly MediaKind[]> = { avatar: ['image'], post: ALL_KINDS, chat: ALL_KINDS }
-
-/** Width and height where they are cheap to read: images, and MP4/QuickTime video. */
-async function dimensionsOf(path: string, mime: string, kind: MediaKind): Promise<{ width?: number; height?: number } | undefined> {
-  if (kind === 'image') return imageSizeFromFile(path).catch(() => undefined)
-  if (ISO_VIDEO_MIMES.has(mime)) return isoVideoSize(path).catch(() => undefined)
-  return undefined
-}
 
 export interface MediaServiceDeps {
   db: Kysely<MediaDatabase>
@@ -50,9 +41,10 @@ export class MediaService {
     const { db, storage, relay } = this.#deps
     const temp = storage.tempPath(purpose)
     try {
-      const received = await receiveFile(file, temp, { limits: this.#deps.limits, kinds: KINDS_FOR[purpose] })
-      const sniffed = await refineFromFile(temp, received.sniffed)
-      const dimensions = await dimensionsOf(temp, sniffed.mime, sniffed.kind)
+      const kinds = KINDS_FOR[purpose]
+      const received = await receiveFile(file, temp, { limits: this.#deps.limits, kinds })
+      const sniffed = await inspectStored(temp, received.sniffed)
+      checkRefined(sniffed, received.size, kinds, this.#deps.limits)
       const storageKey = storage.newKey(purpose)
       await rename(temp, storage.path(storageKey))
       try {
@@ -64,8 +56,8 @@ export class MediaService {
             kind: sniffed.kind,
             mime: sniffed.mime,
             size: received.size,
-            width: dimensions?.width ?? null,
-            height: dimensions?.height ?? null,
+            width: sniffed.width ?? null,
+            height: sniffed.height ?? null,
             storageKey,
             claimedRef: null,
             claimedAt: null,

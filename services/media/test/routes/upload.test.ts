@@ -25,6 +25,15 @@ const kinds = [
   { name: 'mov', file: fixtures.mov(), mime: 'video/quicktime', kind: 'video' },
   { name: 'mp4 with tracks', file: fixtures.mp4WithTracks(1280, 720), mime: 'video/mp4', kind: 'video', width: 1280, height: 720 },
   { name: 'webm', file: fixtures.webm(), mime: 'video/webm', kind: 'video' },
+  {
+    name: 'webm with video',
+    file: fixtures.webmWithTracks({ width: 640, height: 480 }),
+    mime: 'video/webm',
+    kind: 'video',
+    width: 640,
+    height: 480,
+  },
+  { name: 'voice message (audio-only webm)', file: fixtures.webmWithTracks(), mime: 'audio/webm', kind: 'audio' },
   { name: 'mp3', file: fixtures.mp3(), mime: 'audio/mpeg', kind: 'audio' },
   { name: 'ogg', file: fixtures.ogg(), mime: 'audio/ogg', kind: 'audio' },
   { name: 'wav', file: fixtures.wav(), mime: 'audio/wav', kind: 'audio' },
@@ -116,6 +125,10 @@ t.test('an upload over its kind limit gets 413 and leaves no partial file', asyn
   // A document within the image limit but over its own.
   const pdf = await post(alice, uploadForm('post', Buffer.concat([fixtures.pdf(), Buffer.alloc(40 * KiB, 32)])))
   t.equal(pdf.statusCode, 413)
+  // Streamed as WebM video (256 KiB allowed), found to be audio only (128 KiB) once stored.
+  const voice = await post(alice, uploadForm('chat', Buffer.concat([fixtures.webmWithTracks(), Buffer.alloc(150 * KiB)])))
+  t.equal(voice.statusCode, 413)
+  t.match(voice.json().message, /audio/)
   t.same(await ctx.files(), before)
 })
 
