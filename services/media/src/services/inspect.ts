@@ -2,7 +2,7 @@ import type { MediaKind } from '@sm/contracts'
 import { imageSizeFromFile } from 'image-size/fromFile'
 import { tooLarge, unsupported } from './receive.ts'
 import { refineFromFile, type Sniffed } from './sniff.ts'
-import { ISO_VIDEO_MIMES, isoVideoSize } from './video-size.ts'
+import { ISO_VIDEO_MIMES, isoTracks } from './video-size.ts'
 import { webmTracks } from './webm.ts'
 
 export interface Inspected extends Sniffed {
@@ -12,7 +12,7 @@ export interface Inspected extends Sniffed {
 
 /**
  * What the head could not tell, read from the stored file: which zip container it is
- * (docx, xlsx, …), whether a WebM is audio only (a browser's voice message), and the picture
+ * (docx, xlsx, …), whether a WebM or MP4 is audio only (a voice message), and the picture
  * size where that is cheap (images, MP4/QuickTime and WebM headers).
  */
 export async function inspectStored(path: string, sniffed: Sniffed): Promise<Inspected> {
@@ -22,8 +22,10 @@ export async function inspectStored(path: string, sniffed: Sniffed): Promise<Ins
     return { ...refined, width: size?.width, height: size?.height }
   }
   if (ISO_VIDEO_MIMES.has(refined.mime)) {
-    const size = await isoVideoSize(path).catch(() => undefined)
-    return { ...refined, width: size?.width, height: size?.height }
+    const tracks = await isoTracks(path).catch(() => undefined)
+    // Phones record voice messages as MP4 with a sound track only.
+    if (tracks && !tracks.hasVideo) return { mime: 'audio/mp4', kind: 'audio' }
+    return { ...refined, width: tracks?.width, height: tracks?.height }
   }
   if (refined.mime === 'video/webm') {
     const tracks = await webmTracks(path).catch(() => undefined)

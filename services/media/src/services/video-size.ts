@@ -28,8 +28,14 @@ function* children(buffer: Buffer, start: number, end: number): Generator<Box> {
   }
 }
 
+export interface IsoTracks {
+  hasVideo: boolean
+  width?: number
+  height?: number
+}
+
 /** Width and height of the first track with a picture, from its `tkhd` (16.16 fixed point). */
-function sizeFromMoov(moov: Buffer): { width: number; height: number } | undefined {
+function tracksFromMoov(moov: Buffer): IsoTracks {
   for (const trak of children(moov, 0, moov.length)) {
     if (trak.type !== 'trak') continue
     for (const tkhd of children(moov, trak.body, trak.end)) {
@@ -39,17 +45,18 @@ function sizeFromMoov(moov: Buffer): { width: number; height: number } | undefin
       if (at + 8 > tkhd.end) continue
       const width = moov.readUInt32BE(at) >>> 16
       const height = moov.readUInt32BE(at + 4) >>> 16
-      if (width > 0 && height > 0) return { width, height }
+      if (width > 0 && height > 0) return { hasVideo: true, width, height }
     }
   }
-  return undefined
+  return { hasVideo: false }
 }
 
 /**
- * Picture size of an MP4/QuickTime file, read cheaply: hop over the top-level box headers to
- * `moov` (wherever it is: start or end of the file) and look at its tracks' headers only.
+ * Whether an MP4/QuickTime file has a picture, and its size, read cheaply: hop over the
+ * top-level box headers to `moov` (wherever it is: start or end of the file) and look at its
+ * tracks' headers only. Undefined when there is no `moov` to read.
  */
-export async function isoVideoSize(path: string): Promise<{ width: number; height: number } | undefined> {
+export async function isoTracks(path: string): Promise<IsoTracks | undefined> {
   const file = await open(path)
   try {
     const { size } = await file.stat()
@@ -69,7 +76,7 @@ export async function isoVideoSize(path: string): Promise<{ width: number; heigh
       if (header.toString('latin1', 4, 8) === 'moov') {
         const moov = Buffer.alloc(Math.min(boxSize - headerLength, MAX_MOOV_BYTES, size - offset - headerLength))
         await file.read(moov, 0, moov.length, offset + headerLength)
-        return sizeFromMoov(moov)
+        return tracksFromMoov(moov)
       }
       offset += boxSize
     }

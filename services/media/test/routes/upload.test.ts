@@ -23,6 +23,7 @@ const kinds = [
   { name: 'webp', file: fixtures.webp(9, 8), mime: 'image/webp', kind: 'image', width: 9, height: 8 },
   { name: 'mp4', file: fixtures.mp4(), mime: 'video/mp4', kind: 'video' },
   { name: 'mov', file: fixtures.mov(), mime: 'video/quicktime', kind: 'video' },
+  { name: 'voice message (audio-only mp4)', file: fixtures.mp4WithTracks(0, 0), mime: 'audio/mp4', kind: 'audio' },
   { name: 'mp4 with tracks', file: fixtures.mp4WithTracks(1280, 720), mime: 'video/mp4', kind: 'video', width: 1280, height: 720 },
   { name: 'webm', file: fixtures.webm(), mime: 'video/webm', kind: 'video' },
   {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { isoVideoSize } from '../../src/services/video-size.ts'
+import { isoTracks } from '../../src/services/video-size.ts'
 import * as fixtures from '../fixtures.ts'
 
 const dir = await mkdtemp(join(tmpdir(), 'video-size-'))
@@ -10,12 +10,16 @@ t.teardown(() => rm(dir, { recursive: true, force: true }))
 const sizeOf = async (bytes: Buffer) => {
   const path = join(dir, `${Math.random()}`)
   await writeFile(path, bytes)
-  return isoVideoSize(path)
+  return isoTracks(path)
 }
 
 t.test('the picture size comes from the video track header, wherever moov is', async (t) => {
-  t.same(await sizeOf(fixtures.mp4WithTracks(1280, 720)), { width: 1280, height: 720 })
-  t.same(await sizeOf(fixtures.mp4WithTracks(640, 480, true)), { width: 640, height: 480 })
+  t.same(await sizeOf(fixtures.mp4WithTracks(1280, 720)), { hasVideo: true, width: 1280, height: 720 })
+  t.same(await sizeOf(fixtures.mp4WithTracks(640, 480, true)), { hasVideo: true, width: 640, height: 480 })
+})
+
+t.test('a sound track only: no video', async (t) => {
+  t.same(await sizeOf(fixtures.mp4WithTracks(0, 0)), { hasVideo: false })
 })
 
 t.test('no moov, a broken box or a 64-bit size: no dimensions, no error', async (t) => {
@@ -28,7 +32,7 @@ t.test('no moov, a broken box or a 64-bit size: no dimensions, no error', async 
   large.write('mdat', 4, 'ascii')
   large.writeBigUInt64BE(48n, 8)
   const withLarge = Buffer.concat([fixtures.mp4(0).subarray(0, 24), large, fixtures.mp4WithTracks(320, 240, true).subarray(24)])
-  t.same(await sizeOf(withLarge), { width: 320, height: 240 })
+  t.same(await sizeOf(withLarge), { hasVideo: true, width: 320, height: 240 })
   // An mdat whose size is 0 runs to the end of the file: nothing after it to find.
   const open = Buffer.concat([fixtures.mp4(0).subarray(0, 24), Buffer.from([0, 0, 0, 0, 0x6d, 0x64, 0x61, 0x74, 1, 2, 3])])
   t.equal(await sizeOf(open), undefined)
@@ -42,5 +46,5 @@ t.test('a version-1 track header (64-bit times) is read at its own offsets', asy
   const tkhd = Buffer.concat([Buffer.from([0, 0, 0, 8 + body.length]), Buffer.from('tkhd'), body])
   const trak = Buffer.concat([Buffer.from([0, 0, 0, 8 + tkhd.length]), Buffer.from('trak'), tkhd])
   const moov = Buffer.concat([Buffer.from([0, 0, 0, 8 + trak.length]), Buffer.from('moov'), trak])
-  t.same(await sizeOf(Buffer.concat([fixtures.mp4(0).subarray(0, 24), moov])), { width: 1920, height: 1080 })
+  t.same(await sizeOf(Buffer.concat([fixtures.mp4(0).subarray(0, 24), moov])), { hasVideo: true, width: 1920, height: 1080 })
 })
