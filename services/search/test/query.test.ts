@@ -26,6 +26,7 @@ t.test('post queries split into words and #tags; syntax characters only separate
   t.same(parsePostQuery("'; drop table posts; --"), { words: ['drop', 'table', 'posts'], tags: [] })
   t.same(parsePostQuery('\u0301\u0301 ### !!!'), { words: [], tags: [] }, 'marks alone and bare # are not words')
   t.same(parsePostQuery('日本語 テスト #東京'), { words: ['日本語', 'テスト'], tags: ['東京'] })
+  t.same(parsePostQuery('#2024 #y2k'), { words: ['2024'], tags: ['y2k'] }, 'digits alone are never a tag (as in social)')
   const many = parsePostQuery(Array.from({ length: 40 }, (_, i) => `w${i} #t${i}`).join(' '))
   t.equal(many.words.length, MAX_WORDS)
   t.equal(many.tags.length, MAX_TAGS)

@@ -36,7 +36,8 @@ export function parsePostQuery(raw: string): PostQuery {
   const tags: string[] = []
   for (const token of normalizeQuery(raw).split(' ')) {
     const tag = HASHTAG.exec(token)?.[1]
-    if (tag) {
+    // Social never makes a tag of digits alone (`#2024` is text), so search them as a word.
+    if (tag && !/^\d+$/.test(tag)) {
       if (tags.length < MAX_TAGS && !tags.includes(tag.toLowerCase())) tags.push(tag.toLowerCase())
       continue
     }
