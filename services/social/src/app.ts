@@ -16,6 +16,7 @@ import { startProfilesConsumer } from './consumers/profiles.consumer.ts'
 import { startTimelineConsumer } from './consumers/timeline.consumer.ts'
 import type { SocialDatabase } from './db/database.ts'
 import { migrations } from './db/migrations/index.ts'
+import { Breaker } from './lib/breaker.ts'
 import { commentsRoutes } from './routes/comments.routes.ts'
 import { feedRoutes } from './routes/feed.routes.ts'
 import { postsRoutes } from './routes/posts.routes.ts'
@@ -41,6 +42,8 @@ export async function buildApp(config: SocialConfig): Promise<App> {
   await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
   const db = createDb<SocialDatabase>({ url: config.DATABASE_URL, schema: SCHEMA })
   const redis = createRedis(config.REDIS_URL, config.namespace)
+  let log: { warn(obj: unknown, msg?: string): void } | undefined
+  redis.on('error', (err: unknown) => log?.warn({ err }, 'redis connection error'))
   const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'social' })
 
   const app = await buildService({
@@ -54,9 +57,12 @@ export async function buildApp(config: SocialConfig): Promise<App> {
     },
   })
 
+  log = app.log
   const relay = new OutboxRelay(db, bus, app.log)
   relay.start()
-  const views = new ViewCounter({ db, redis, log: app.log, intervalMs: config.VIEW_FLUSH_MS })
+  // Redis is optional for reads: when it is down, feeds come from Postgres and views go uncounted.
+  const redisBreaker = new Breaker({ isUp: () => redis.status === 'ready' })
+  const views = new ViewCounter({ db, redis, log: app.log, intervalMs: config.VIEW_FLUSH_MS, breaker: redisBreaker })
   views.start()
   const timelines = new TimelineStore(redis, { cap: config.TIMELINE_CAP, ttlSeconds: config.TIMELINE_TTL_S })
   const media = new MediaClient({ nc: bus.nc, namespace: config.namespace, timeoutMs: config.MEDIA_TIMEOUT_MS, log: app.log })
@@ -64,7 +70,7 @@ export async function buildApp(config: SocialConfig): Promise<App> {
   const follows = new FollowsService({ db, relay, profiles, fanoutFollowerLimit: config.FANOUT_FOLLOWER_LIMIT })
   const posts = new PostsService({ db, relay, media, profiles, views })
   const comments = new CommentsService({ db, profiles })
-  const feed = new FeedService({ db, timelines, posts })
+  const feed = new FeedService({ db, timelines, posts, log: app.log, breaker: redisBreaker })
   const analytics = new AnalyticsService({ db, views, posts })
 
   const consumers = await Promise.all([

@@ -1,6 +1,8 @@
 import type { Post } from '@sm/contracts'
+import type { Log } from '@sm/platform'
 import type { Kysely } from 'kysely'
 import type { SocialDatabase } from '../db/database.ts'
+import type { Breaker } from '../lib/breaker.ts'
 import { type Cursor, decodeCursor, encodeCursor } from '../lib/cursor.ts'
 import { timeOfId } from '../lib/ids.ts'
 import { findFeedKeysBefore, findMergedAuthorKeys } from '../repositories/posts.repository.ts'
@@ -9,11 +11,16 @@ import type { TimelineStore } from './timeline.store.ts'
 
 export interface FeedDeps {
   db: Kysely<SocialDatabase>
+  log: Log
+  /** Shared with the view counter: one Redis outage, one decision. */
+  breaker: Breaker
   timelines: TimelineStore
   posts: PostsService
 }
 
 const keyOf = (id: string): Cursor => ({ id, createdAt: timeOfId(id) })
+const newestFirst = (a: string, b: string) => (a < b ? 1 : a > b ? -1 : 0)
+const MAX_ROUNDS = 3
 
 /**
  * The home feed: the user's precomputed Redis timeline (fan-out on write, maintained by the
@@ -29,29 +36,46 @@ export class FeedService {
   }
 
   async page(userId: string, query: { limit?: number; cursor?: string }): Promise<{ items: Post[]; nextCursor: string | null }> {
-    const cursor = decodeCursor(query.cursor)
+    let cursor = decodeCursor(query.cursor)
     const limit = query.limit ?? 20
-    const want = limit + 1
-    const candidates = await this.#candidates(userId, cursor, want)
-    const window = [...new Set(candidates)].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)).slice(0, want)
-    const pageIds = window.slice(0, limit)
-    const last = pageIds.at(-1)
-    const nextCursor = window.length > limit && last ? encodeCursor(timeOfId(last), last) : null
-    // Hydration re-checks the follow, so an unfollow is honoured even before its event is consumed.
-    return { items: await this.#deps.posts.hydrate(pageIds, userId, userId), nextCursor }
+    const items: Post[] = []
+    // Ids whose post vanished (deleted, author unfollowed) since they were listed are skipped;
+    // a few more rounds fill the page so it is not short for that reason.
+    for (let round = 1; ; round++) {
+      const need = limit - items.length
+      const window = [...new Set(await this.#candidates(userId, cursor, need + 1))].sort(newestFirst).slice(0, need + 1)
+      const pageIds = window.slice(0, need)
+      // Hydration re-checks the follow, so an unfollow is honoured even before its event is consumed.
+      items.push(...(await this.#deps.posts.hydrate(pageIds, userId, userId)))
+      const last = pageIds.at(-1)
+      if (window.length <= need || !last) return { items, nextCursor: null }
+      cursor = keyOf(last)
+      if (items.length >= limit || round >= MAX_ROUNDS) return { items, nextCursor: encodeCursor(cursor.createdAt, cursor.id) }
+    }
   }
 
   async #candidates(userId: string, cursor: Cursor | undefined, want: number): Promise<string[]> {
+    const { db, log, breaker } = this.#deps
+    const ids = await breaker.run(
+      () => this.#fromTimeline(userId, cursor, want),
+      (err) => {
+        log.warn({ err, userId }, 'timeline unavailable; serving the feed from Postgres')
+        return undefined
+      },
+    )
+    if (ids) return ids
+    // No usable timeline (being built by someone else, or Redis trouble): Postgres alone.
+    return (await findFeedKeysBefore(db, userId, cursor, want)).map((k) => k.id)
+  }
+
+  async #fromTimeline(userId: string, cursor: Cursor | undefined, want: number): Promise<string[] | undefined> {
     const { db, timelines } = this.#deps
     let timeline = await timelines.read(userId, cursor?.id, want)
     if (timeline.state === 'missing') {
       await this.#build(userId)
       timeline = await timelines.read(userId, cursor?.id, want)
     }
-    if (timeline.state === 'missing' || timeline.state === 'building') {
-      // Someone else is building it: answer from Postgres alone this time.
-      return (await findFeedKeysBefore(db, userId, cursor, want)).map((k) => k.id)
-    }
+    if (timeline.state === 'missing' || timeline.state === 'building') return undefined
     const ids = [...timeline.ids]
     if (timeline.state === 'truncated' && ids.length < want) {
       const last = ids.at(-1)

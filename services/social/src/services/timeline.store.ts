@@ -123,14 +123,21 @@ export class TimelineStore {
     return `tl:${userId}`
   }
 
+  /** Fan-out fails fast while Redis is down, so the event is retried later instead of hanging. */
+  #assertConnected(): void {
+    if (this.#redis.status !== 'ready') throw new Error(`redis is ${this.#redis.status}`)
+  }
+
   /** Adds ids to an existing timeline (no-op when the user has none in Redis). */
   async add(userId: string, ids: string[], maybeMore = false): Promise<void> {
     if (ids.length === 0) return
+    this.#assertConnected()
     await this.#redis.timelineAdd(TimelineStore.key(userId), this.cap, maybeMore ? '1' : '0', ...ids)
   }
 
   async remove(userId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return
+    this.#assertConnected()
     await this.#redis.timelineRemove(TimelineStore.key(userId), this.cap, ...ids)
   }
 
@@ -153,9 +160,5 @@ export class TimelineStore {
     )
     if (sentinel === undefined) return { state: 'missing', ids: [] }
     return { state: STATE_OF[sentinel] ?? 'missing', ids }
-  }
-
-  async drop(userId: string): Promise<void> {
-    await this.#redis.del(TimelineStore.key(userId))
   }
 }

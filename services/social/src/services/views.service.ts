@@ -1,6 +1,7 @@
 import type { Log, Redis } from '@sm/platform'
 import { type Kysely, sql } from 'kysely'
 import type { SocialDatabase } from '../db/database.ts'
+import type { Breaker } from '../lib/breaker.ts'
 
 const DIRTY = 'views:dirty'
 const LOCK = 'views:flush-lock'
@@ -46,11 +47,13 @@ export class ViewCounter {
   readonly #redis: Redis & ViewCommands
   readonly #log: Log
   readonly #intervalMs: number
+  readonly #breaker: Breaker
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<number> | undefined
 
-  constructor(opts: { db: Kysely<SocialDatabase>; redis: Redis; log: Log; intervalMs: number }) {
+  constructor(opts: { db: Kysely<SocialDatabase>; redis: Redis; log: Log; intervalMs: number; breaker: Breaker }) {
     this.#db = opts.db
+    this.#breaker = opts.breaker
     opts.redis.defineCommand('recordView', { numberOfKeys: 3, lua: RECORD })
     opts.redis.defineCommand('settleViews', { lua: SETTLE })
     this.#redis = opts.redis as Redis & ViewCommands
@@ -67,13 +70,26 @@ export class ViewCounter {
 
   /** Counts one view; `viewer` (a user id or, anonymously, an address) only feeds the unique estimate. Returns the new total. */
   async record(postId: string, storedViews: number, viewer: string): Promise<number> {
-    return this.#redis.recordView(totalKey(postId), DIRTY, viewersKey(postId), storedViews, postId, viewer, TTL_SECONDS)
+    return this.#breaker.run(
+      () => this.#redis.recordView(totalKey(postId), DIRTY, viewersKey(postId), storedViews, postId, viewer, TTL_SECONDS),
+      (err) => {
+        // A view is not worth failing the read for: it goes uncounted, and the log says so.
+        this.#log.warn({ err, postId }, 'view not counted: Redis unavailable')
+        return storedViews
+      },
+    )
   }
 
   /** The Redis totals for these posts (absent when none was recorded lately). */
   async totals(postIds: string[]): Promise<Map<string, number>> {
     if (postIds.length === 0) return new Map()
-    const values = await this.#redis.mget(...postIds.map(totalKey))
+    const values = await this.#breaker.run(
+      () => this.#redis.mget(...postIds.map(totalKey)),
+      (err) => {
+        this.#log.warn({ err }, 'view totals unavailable: showing the counts stored in Postgres')
+        return postIds.map(() => null)
+      },
+    )
     const totals = new Map<string, number>()
     postIds.forEach((id, i) => {
       if (values[i] != null) totals.set(id, Number(values[i]))
@@ -91,6 +107,7 @@ export class ViewCounter {
 
   /** Copies dirty totals into Postgres; one instance at a time (Redis lock). Returns posts written. */
   flush(): Promise<number> {
+    if (this.#breaker.open) return Promise.resolve(0)
     this.#flushing ??= this.#flushLocked().finally(() => {
       this.#flushing = undefined
     })
@@ -115,7 +132,11 @@ export class ViewCounter {
 
   async #flushBatch(): Promise<[number, number]> {
     const ids = await this.#redis.srandmember(DIRTY, BATCH)
-    const totals = await this.totals(ids)
+    const values = ids.length > 0 ? await this.#redis.mget(...ids.map(totalKey)) : []
+    const totals = new Map<string, number>()
+    ids.forEach((id, i) => {
+      if (values[i] != null) totals.set(id, Number(values[i]))
+    })
     const gone = ids.filter((id) => !totals.has(id))
     if (gone.length > 0) await this.#redis.srem(DIRTY, ...gone)
     const batch = [...totals]
