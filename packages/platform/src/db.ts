@@ -12,13 +12,20 @@ export interface DbOptions {
 }
 
 function pool(url: string, schema: string, poolSize: number) {
-  return new pg.Pool({
+  const created = new pg.Pool({
     connectionString: url,
     max: poolSize,
     // search_path pins this pool to the service's schema, so raw SQL sees only its own tables.
     options: `-c search_path=${schema}`,
     application_name: schema,
   })
+  // An idle client whose connection Postgres ended (restart, failover, admin kill) emits
+  // 'error' on the pool; unhandled, that would crash the process. The pool drops that client and
+  // the next query opens a fresh connection, so a log line is all it takes.
+  created.on('error', (error) => {
+    process.emitWarning(`postgres idle connection lost (${schema}): ${error.message}`)
+  })
+  return created
 }
 
 /** Kysely over the service's schema: snake_case in SQL, camelCase in code. */

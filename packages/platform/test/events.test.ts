@@ -149,3 +149,18 @@ t.test('request-reply answers, reports remote errors and times out', async (t) =
   await t.rejects(request(bus.nc, testDb.namespace, 'nobody-answers', {}, 200), { code: 'UPSTREAM_UNAVAILABLE' })
   t.ok(Date.now() - started < 2_000, 'bounded wait')
 })
+
+t.test('a pooled connection that Postgres terminates does not crash the process', async (t) => {
+  const scratch = createDb<Db>({ url: testDb.url, schema: 'svc' })
+  t.teardown(() => scratch.destroy())
+  await sql`select 1`.execute(scratch)
+  const admin = createDb<Db>({ url: testDb.url, schema: 'svc' })
+  t.teardown(() => admin.destroy())
+  // Kill every other session on this database, as a Postgres restart would.
+  await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and application_name = 'svc'`.execute(
+    admin,
+  )
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const again = await sql<{ one: number }>`select 1 as one`.execute(scratch)
+  t.equal(again.rows[0]?.one, 1, 'the next query reconnects')
+})
