@@ -28,6 +28,7 @@ import { FollowsService } from './services/follows.service.ts'
 import { MediaClient } from './services/media.client.ts'
 import { PostsService } from './services/posts.service.ts'
 import { ProfilesService } from './services/profiles.service.ts'
+import { SharesService } from './services/shares.service.ts'
 import { TimelineStore } from './services/timeline.store.ts'
 import { ViewCounter } from './services/views.service.ts'
 
@@ -69,6 +70,7 @@ export async function buildApp(config: SocialConfig): Promise<App> {
   const profiles = new ProfilesService({ db, relay, media })
   const follows = new FollowsService({ db, relay, profiles, fanoutFollowerLimit: config.FANOUT_FOLLOWER_LIMIT })
   const posts = new PostsService({ db, relay, media, profiles, views })
+  const shares = new SharesService({ db, relay, profiles })
   const comments = new CommentsService({ db, profiles })
   const feed = new FeedService({ db, timelines, posts, log: app.log, breaker: redisBreaker })
   const analytics = new AnalyticsService({ db, views, posts })
@@ -80,7 +82,7 @@ export async function buildApp(config: SocialConfig): Promise<App> {
 
   await app.register(authPlugin, { keys: publicKeysFor(config, bus.nc), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
   await app.register(usersRoutes, { profiles, follows, posts })
-  await app.register(postsRoutes, { posts, analytics })
+  await app.register(postsRoutes, { posts, shares, analytics })
   await app.register(commentsRoutes, { comments })
   await app.register(feedRoutes, { feed, posts, analytics })
 

@@ -12,13 +12,14 @@ import {
 import type { App } from '@sm/platform'
 import type { AnalyticsService } from '../services/analytics.service.ts'
 import type { PostsService } from '../services/posts.service.ts'
+import type { SharesService } from '../services/shares.service.ts'
 
 const secured = [{ bearer: [] }]
 const tags = ['posts']
 
 /** Posts, votes on them, shares into DMs and per-post analytics (API.md › Posts). */
-export async function postsRoutes(app: App, deps: { posts: PostsService; analytics: AnalyticsService }) {
-  const { posts, analytics } = deps
+export async function postsRoutes(app: App, deps: { posts: PostsService; shares: SharesService; analytics: AnalyticsService }) {
+  const { posts, shares, analytics } = deps
 
   app.post(
     '/posts',
@@ -57,7 +58,7 @@ export async function postsRoutes(app: App, deps: { posts: PostsService; analyti
       onRequest: app.authenticate,
       schema: { tags, security: secured, params: IdParams, body: SharePostBody, response: { 202: ShareAccepted } },
     },
-    async (request, reply) => reply.status(202).send(await posts.share(request.user, request.params.id, request.body, request.id)),
+    async (request, reply) => reply.status(202).send(await shares.share(request.user, request.params.id, request.body, request.id)),
   )
 
   app.get(

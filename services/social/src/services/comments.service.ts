@@ -5,8 +5,8 @@ import type { SocialDatabase } from '../db/database.ts'
 import { decodeCursor, toPage } from '../lib/cursor.ts'
 import { newTimedId } from '../lib/ids.ts'
 import { type CommentView, findCommentForUpdate, findCommentPage, findCommentView } from '../repositories/comments.repository.ts'
-import { applyVote } from './posts.service.ts'
 import type { ProfilesService } from './profiles.service.ts'
+import { applyVote } from './votes.ts'
 
 export interface CommentsDeps {
   db: Kysely<SocialDatabase>

@@ -1,6 +1,6 @@
-import type { CreatePostBody, EventPayload, MediaRef, Post, ShareAccepted, SharePostBody, UpdatePostBody, VoteResult } from '@sm/contracts'
-import { type AuthUser, badRequest, enqueueEvent, forbidden, newId, notFound, type OutboxRelay } from '@sm/platform'
-import { type Kysely, sql } from 'kysely'
+import type { CreatePostBody, EventPayload, MediaRef, Post, UpdatePostBody, VoteResult } from '@sm/contracts'
+import { type AuthUser, badRequest, enqueueEvent, forbidden, notFound, type OutboxRelay } from '@sm/platform'
+import type { Kysely } from 'kysely'
 import type { PostRow, SocialDatabase } from '../db/database.ts'
 import { type Cursor, decodeCursor, toPage } from '../lib/cursor.ts'
 import { parseHashtags } from '../lib/hashtags.ts'
@@ -22,6 +22,7 @@ import type { MediaClient } from './media.client.ts'
 import type { ProfilesService } from './profiles.service.ts'
 import { toSummary } from './summaries.ts'
 import type { ViewCounter } from './views.service.ts'
+import { applyVote } from './votes.ts'
 
 const PRODUCER = 'social'
 export const postRef = (postId: string) => `post:${postId}`
@@ -170,61 +171,6 @@ export class PostsService {
     })
   }
 
-  async share(user: AuthUser, id: string, body: SharePostBody, requestId: string): Promise<ShareAccepted> {
-    const { db, relay, profiles } = this.#deps
-    if (body.toUserId === user.id) throw badRequest('CANNOT_SHARE_TO_SELF', 'share a post with someone else')
-    await profiles.ensure(user, requestId)
-    if (!(await findProfileById(db, body.toUserId))) throw notFound('recipient not found', 'USER_NOT_FOUND')
-    const shareId = newId()
-    const sharedAt = new Date()
-    const shares = await db.transaction().execute(async (trx) => {
-      const post = await findPostForUpdate(trx, id)
-      if (!post) throw notFound('post not found (or deleted)', 'POST_NOT_FOUND')
-      const author = await findProfileById(trx, post.authorId)
-      await trx
-        .insertInto('shares')
-        .values({
-          id: shareId,
-          postId: id,
-          fromUserId: user.id,
-          toUserId: body.toUserId,
-          comment: body.comment ?? null,
-          createdAt: sharedAt,
-        })
-        .execute()
-      const counted = await trx
-        .updateTable('posts')
-        .set({ shares: sql`shares + 1` })
-        .where('id', '=', id)
-        .returning('shares')
-        .executeTakeFirstOrThrow()
-      const snapshot: EventPayload<'social.post.shared'>['post'] = {
-        id,
-        author: toSummary(author ?? { id: post.authorId, username: 'unknown', nickname: null, avatarUrl: null }),
-        text: post.text,
-        media: post.media[0] ?? null,
-        createdAt: post.createdAt.toISOString(),
-      }
-      await enqueueEvent(
-        trx,
-        PRODUCER,
-        'social.post.shared',
-        {
-          shareId,
-          fromUserId: user.id,
-          toUserId: body.toUserId,
-          comment: body.comment ?? null,
-          post: snapshot,
-          sharedAt: sharedAt.toISOString(),
-        },
-        requestId,
-      )
-      return counted.shares
-    })
-    relay.kick()
-    return { shareId, shares }
-  }
-
   async listByUser(username: string, viewerId: string | undefined, query: PageQuery) {
     const cursor = decodeCursor(query.cursor)
     const limit = query.limit ?? 20
@@ -290,41 +236,4 @@ function writtenEvent(
     editedAt: post.editedAt ? post.editedAt.toISOString() : null,
     version: post.version,
   }
-}
-
-type VoteTarget =
-  | { table: 'postVotes'; idColumn: 'postId'; counters: 'posts' }
-  | { table: 'commentVotes'; idColumn: 'commentId'; counters: 'comments' }
-
-/**
- * Sets (or with 0 clears) one user's vote and moves the target's like/dislike counters by the
- * difference, in the caller's transaction (which holds the target row's lock).
- */
-export async function applyVote(trx: Kysely<SocialDatabase>, target: VoteTarget, id: string, userId: string, value: number) {
-  // biome-ignore lint/suspicious/noExplicitAny: one code path for two vote tables with the same shape
-  const db = trx as Kysely<any>
-  const previous = await db
-    .selectFrom(target.table)
-    .select('value')
-    .where(target.idColumn, '=', id)
-    .where('userId', '=', userId)
-    .executeTakeFirst()
-  const before = (previous?.value as number | undefined) ?? 0
-  if (value === 0) await db.deleteFrom(target.table).where(target.idColumn, '=', id).where('userId', '=', userId).execute()
-  else if (before === 0)
-    await db
-      .insertInto(target.table)
-      .values({ [target.idColumn]: id, userId, value })
-      .execute()
-  else if (before !== value)
-    await db.updateTable(target.table).set({ value }).where(target.idColumn, '=', id).where('userId', '=', userId).execute()
-  const likeDelta = (value === 1 ? 1 : 0) - (before === 1 ? 1 : 0)
-  const dislikeDelta = (value === -1 ? 1 : 0) - (before === -1 ? 1 : 0)
-  const counts = await db
-    .updateTable(target.counters)
-    .set({ likes: sql`likes + ${likeDelta}`, dislikes: sql`dislikes + ${dislikeDelta}` })
-    .where('id', '=', id)
-    .returning(['likes', 'dislikes'])
-    .executeTakeFirstOrThrow()
-  return counts as { likes: number; dislikes: number }
 }
