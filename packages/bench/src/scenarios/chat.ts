@@ -37,12 +37,13 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
     })
     const job = { users, pairs, rate, durationS: opts.durationS, graceS: 5, connectConcurrency: 50 }
     const memoryPerSocket = async (pids: number[], run: (sample: () => void) => Promise<WsResult>) => {
-      const before = pids.reduce((sum, pid) => sum + rssOf(pid), 0)
+      const before = pids.map(rssOf)
       let after = before
       const result = await run(() => {
-        after = pids.reduce((sum, pid) => sum + rssOf(pid), 0)
+        after = pids.map(rssOf)
       })
-      return { result, bytesPerSocket: Math.max(0, (after - before) / sockets) }
+      const perProcess = pids.map((_, i) => Math.max(0, ((after[i] as number) - (before[i] as number)) / sockets))
+      return { result, bytesPerSocket: perProcess.reduce((a, b) => a + b, 0), perProcess }
     }
     const reps: Array<Record<string, unknown>> = []
     for (let rep = 0; rep < opts.reps; rep++) {
@@ -57,7 +58,8 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
         `chat rep ${rep + 1}: echo p99 ${raw.result.deliveryLatencyMs.p99} ms, proxied echo p50 ${proxied.deliveryLatencyMs.p50} ms, chat delivery p50/p99 ${chat.result.deliveryLatencyMs.p50}/${chat.result.deliveryLatencyMs.p99} ms, lost ${chat.result.lost}, dup ${chat.result.duplicates}\n`,
       )
     }
-    type Rep = { raw: { result: WsResult; bytesPerSocket: number }; proxied: WsResult; chat: { result: WsResult; bytesPerSocket: number } }
+    type Measured = { result: WsResult; bytesPerSocket: number; perProcess: number[] }
+    type Rep = { raw: Measured; proxied: WsResult; chat: Measured }
     const all = reps as unknown as Rep[]
     const r9 = round(median(all.map((r) => r.chat.result.deliveryLatencyMs.p99 / r.raw.result.deliveryLatencyMs.p99)), 2)
     const r10 = round(median(all.map((r) => r.chat.result.deliveryLatencyMs.p50 / r.proxied.deliveryLatencyMs.p50)), 2)
@@ -90,7 +92,7 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
       notes: [
         `chat delivery latency p50/p99: ${med((r) => r.chat.result.deliveryLatencyMs.p50)}/${med((r) => r.chat.result.deliveryLatencyMs.p99)} ms; ack p50/p99: ${med((r) => r.chat.result.ackLatencyMs.p50)}/${med((r) => r.chat.result.ackLatencyMs.p99)} ms; achieved ${med((r) => r.chat.result.achievedRate)} msg/s`,
         `raw ws echo p50/p99: ${med((r) => r.raw.result.deliveryLatencyMs.p50)}/${med((r) => r.raw.result.deliveryLatencyMs.p99)} ms; echo through the gateway p50/p99: ${med((r) => r.proxied.deliveryLatencyMs.p50)}/${med((r) => r.proxied.deliveryLatencyMs.p99)} ms`,
-        `memory per socket: gateway + chat ${Math.round(med((r) => r.chat.bytesPerSocket))} B, raw ws ${Math.round(med((r) => r.raw.bytesPerSocket))} B (RSS delta after connecting)`,
+        `memory per socket: gateway + chat ${Math.round(med((r) => r.chat.bytesPerSocket))} B (gateway ${Math.round(med((r) => r.chat.perProcess[0] ?? 0))} B, chat ${Math.round(med((r) => r.chat.perProcess[1] ?? 0))} B), raw ws ${Math.round(med((r) => r.raw.bytesPerSocket))} B (RSS delta after connecting)`,
         `${opts.reps} repetitions, ${opts.durationS} s each, open loop; load generator in its own process`,
       ],
     }
