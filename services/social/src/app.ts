@@ -3,7 +3,6 @@ import {
   authPlugin,
   buildService,
   connectBus,
-  createDb,
   createRedis,
   ensureDatabase,
   migrateToLatest,
@@ -14,6 +13,7 @@ import {
 import type { SocialConfig } from './config.ts'
 import { startProfilesConsumer } from './consumers/profiles.consumer.ts'
 import { startTimelineConsumer } from './consumers/timeline.consumer.ts'
+import { createSocialDb } from './db/connection.ts'
 import type { SocialDatabase } from './db/database.ts'
 import { migrations } from './db/migrations/index.ts'
 import { Breaker } from './lib/breaker.ts'
@@ -41,7 +41,7 @@ export const SCHEMA = 'social'
 export async function buildApp(config: SocialConfig): Promise<App> {
   await ensureDatabase(config.DATABASE_URL)
   await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
-  const db = createDb<SocialDatabase>({ url: config.DATABASE_URL, schema: SCHEMA })
+  const db = createSocialDb<SocialDatabase>(config.DATABASE_URL, SCHEMA)
   const redis = createRedis(config.REDIS_URL, config.namespace)
   let log: { warn(obj: unknown, msg?: string): void } | undefined
   redis.on('error', (err: unknown) => log?.warn({ err }, 'redis connection error'))

@@ -118,6 +118,53 @@ export async function findMergedAuthorKeys(db: Db, userId: string, cursor: Curso
   return result.rows
 }
 
+export interface FeedWindowRow extends Partial<PostView> {
+  windowId: string
+}
+
+/**
+ * One feed page in one round trip: the candidate ids (from the Redis timeline, or Postgres
+ * below it), plus — when `merge` — the newest posts of followed very-followed authors, sorted
+ * by id, cut to `limit`, and hydrated (author summary, the viewer's vote). Every window id comes
+ * back in order; a row without `id` is a post that vanished (deleted, or its author no longer
+ * followed), so the caller can still place its cursor.
+ */
+export async function findFeedWindow(
+  db: Db,
+  opts: { userId: string; ids: string[]; merge: boolean; cursor: Cursor | undefined; limit: number },
+): Promise<FeedWindowRow[]> {
+  const { userId, ids, cursor, limit } = opts
+  const merged = opts.merge
+    ? sql`
+      union
+      select p.id from follows f
+      join profiles ma on ma.id = f.followee_id and ma.fanout_on_read
+      cross join lateral (
+        select id from posts where author_id = f.followee_id ${before(cursor)}
+        order by created_at desc, id desc
+        limit ${limit}
+      ) p
+      where f.follower_id = ${userId}`
+    : sql``
+  const result = await sql<FeedWindowRow>`
+    with win as (
+      select id from (select unnest(${ids}::uuid[]) as id ${merged}) candidates
+      order by id desc
+      limit ${limit}
+    )
+    select win.id as "windowId", p.id, p.author_id as "authorId", p.text, p.hashtags, p.media, p.likes, p.dislikes,
+      p.comments_count as "commentsCount", p.views, p.shares, p.version, p.created_at as "createdAt", p.edited_at as "editedAt",
+      a.username as "authorUsername", a.nickname as "authorNickname", a.avatar_url as "authorAvatarUrl",
+      coalesce(v.value, 0)::int as "myVote"
+    from win
+    left join posts p on p.id = win.id
+      and (p.author_id = ${userId} or exists (select 1 from follows f2 where f2.follower_id = ${userId} and f2.followee_id = p.author_id))
+    left join profiles a on a.id = p.author_id
+    left join post_votes v on v.post_id = p.id and v.user_id = ${userId}
+    order by win.id desc`.execute(db)
+  return result.rows
+}
+
 /** Ids of an author's newest posts: what a follow adds to, or an unfollow removes from, a timeline. */
 export async function findAuthorPostIds(db: Db, authorId: string, limit: number): Promise<string[]> {
   const rows = await db

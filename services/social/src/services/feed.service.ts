@@ -5,7 +5,7 @@ import type { SocialDatabase } from '../db/database.ts'
 import type { Breaker } from '../lib/breaker.ts'
 import { type Cursor, decodeCursor, encodeCursor } from '../lib/cursor.ts'
 import { timeOfId } from '../lib/ids.ts'
-import { findFeedKeysBefore, findMergedAuthorKeys } from '../repositories/posts.repository.ts'
+import { type FeedWindowRow, findFeedKeysBefore, findFeedWindow, type PostView } from '../repositories/posts.repository.ts'
 import type { PostsService } from './posts.service.ts'
 import type { TimelineStore } from './timeline.store.ts'
 
@@ -19,7 +19,6 @@ export interface FeedDeps {
 }
 
 const keyOf = (id: string): Cursor => ({ id, createdAt: timeOfId(id) })
-const newestFirst = (a: string, b: string) => (a < b ? 1 : a > b ? -1 : 0)
 const MAX_ROUNDS = 3
 
 /**
@@ -38,23 +37,27 @@ export class FeedService {
   async page(userId: string, query: { limit?: number; cursor?: string }): Promise<{ items: Post[]; nextCursor: string | null }> {
     let cursor = decodeCursor(query.cursor)
     const limit = query.limit ?? 20
-    const items: Post[] = []
+    const rows: PostView[] = []
     // Ids whose post vanished (deleted, author unfollowed) since they were listed are skipped;
     // a few more rounds fill the page so it is not short for that reason.
     for (let round = 1; ; round++) {
-      const need = limit - items.length
-      const window = [...new Set(await this.#candidates(userId, cursor, need + 1))].sort(newestFirst).slice(0, need + 1)
-      const pageIds = window.slice(0, need)
-      // Hydration re-checks the follow, so an unfollow is honoured even before its event is consumed.
-      items.push(...(await this.#deps.posts.hydrate(pageIds, userId, userId)))
-      const last = pageIds.at(-1)
-      if (window.length <= need || !last) return { items, nextCursor: null }
+      const need = limit - rows.length
+      const { ids, merge } = await this.#candidates(userId, cursor, need + 1)
+      const window = await findFeedWindow(this.#deps.db, { userId, ids, merge, cursor, limit: need + 1 })
+      const page = window.slice(0, need)
+      // The join re-checks the follow, so an unfollow is honoured even before its event is consumed.
+      rows.push(...page.filter((row): row is FeedWindowRow & PostView => row.id !== undefined && row.id !== null))
+      const last = page.at(-1)?.windowId
+      if (window.length <= need || !last) return { items: await this.#deps.posts.present(rows), nextCursor: null }
       cursor = keyOf(last)
-      if (items.length >= limit || round >= MAX_ROUNDS) return { items, nextCursor: encodeCursor(cursor.createdAt, cursor.id) }
+      if (rows.length >= limit || round >= MAX_ROUNDS) {
+        return { items: await this.#deps.posts.present(rows), nextCursor: encodeCursor(cursor.createdAt, cursor.id) }
+      }
     }
   }
 
-  async #candidates(userId: string, cursor: Cursor | undefined, want: number): Promise<string[]> {
+  /** Candidate ids after the cursor, and whether very-followed authors still need merging in. */
+  async #candidates(userId: string, cursor: Cursor | undefined, want: number): Promise<{ ids: string[]; merge: boolean }> {
     const { db, log, breaker } = this.#deps
     const ids = await breaker.run(
       () => this.#fromTimeline(userId, cursor, want),
@@ -63,9 +66,9 @@ export class FeedService {
         return undefined
       },
     )
-    if (ids) return ids
-    // No usable timeline (being built by someone else, or Redis trouble): Postgres alone.
-    return (await findFeedKeysBefore(db, userId, cursor, want)).map((k) => k.id)
+    if (ids) return { ids, merge: true }
+    // No usable timeline (being built by someone else, or Redis trouble): Postgres alone, every author included.
+    return { ids: (await findFeedKeysBefore(db, userId, cursor, want)).map((k) => k.id), merge: false }
   }
 
   async #fromTimeline(userId: string, cursor: Cursor | undefined, want: number): Promise<string[] | undefined> {
@@ -82,7 +85,6 @@ export class FeedService {
       const boundary = last ? keyOf(last) : cursor
       ids.push(...(await findFeedKeysBefore(db, userId, boundary, want - ids.length)).map((k) => k.id))
     }
-    ids.push(...(await findMergedAuthorKeys(db, userId, cursor, want)).map((k) => k.id))
     return ids
   }
 

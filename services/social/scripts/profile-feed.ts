@@ -1,0 +1,122 @@
+/**
+ * Profiles GET /feed: starts social as its own process with --cpu-prof, seeds it with the bench's
+ * seeder, saturates /feed directly (bench's load worker, its own process), then prints the
+ * functions with the most self time. Usage: node services/social/scripts/profile-feed.ts [path=/feed]
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createTestDatabase, freePort, newKeyPair, repoRoot, signAccessToken, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
+import { seedSocial } from '../../../packages/bench/src/seed/social.ts'
+
+const path = process.argv[2] ?? '/feed'
+const db = await createTestDatabase('prof')
+const keys = newKeyPair()
+const port = await freePort()
+const profDir = `/tmp/social-prof-${Date.now()}`
+mkdirSync(profDir)
+const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, join(repoRoot, 'services/social/src/server.ts')], {
+  env: {
+    ...process.env,
+    DATABASE_URL: db.url,
+    NATS_URL: TEST_NATS_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    NAMESPACE: db.namespace,
+    JWT_PUBLIC_KEY: keys.publicPem,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    FANOUT_FOLLOWER_LIMIT: '2000',
+  },
+  stdio: 'inherit',
+})
+const base = `http://127.0.0.1:${port}`
+for (;;) {
+  if (
+    await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break
+  await new Promise((r) => setTimeout(r, 100))
+}
+const seeded = await seedSocial(db.url, {
+  users: 2000,
+  followsPerUser: 20,
+  posts: 50_000,
+  hashtagShare: 0.6,
+  seed: 42,
+  fanoutFollowerLimit: 2000,
+})
+const sample = seeded.users
+  .filter((u) => u.following > 0)
+  .sort((a, b) => b.following - a.following)
+  .slice(0, 300)
+const requests = sample.map((u) => ({
+  path: path.replace(':username', u.username),
+  headers: { authorization: `Bearer ${signAccessToken(keys, { id: u.id, username: u.username }, 3_600_000)}` },
+}))
+for (const r of requests) await fetch(`${base}${r.path}`, { headers: r.headers })
+const jobFile = join(profDir, 'job.json')
+writeFileSync(jobFile, JSON.stringify({ kind: 'saturate', target: { url: base, requests }, connections: 20, durationS: 8 }))
+const ticks = () => {
+  const result: Record<string, number> = {}
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const label =
+        Number(pid) === child.pid
+          ? 'social'
+          : name.startsWith('postgres')
+            ? 'postgres'
+            : name.startsWith('redis')
+              ? 'redis'
+              : name.startsWith('nats')
+                ? 'nats'
+                : name === 'node'
+                  ? 'other node'
+                  : 'other'
+      result[label] = (result[label] ?? 0) + Number(fields[11]) + Number(fields[12])
+    } catch {}
+  }
+  return result
+}
+const before = ticks()
+const out = execFileSync(process.execPath, [join(repoRoot, 'packages/bench/src/load/worker.ts'), jobFile], { encoding: 'utf8' })
+console.log(out.trim())
+const after = ticks()
+console.log(
+  'CPU seconds during the load:',
+  Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k] ?? 0) - (before[k] ?? 0)) / 100])),
+)
+child.kill('SIGTERM')
+await new Promise((r) => child.once('exit', r))
+await db.drop()
+
+const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) as string
+const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>
+  samples: number[]
+  timeDeltas: number[]
+}
+const byNode = new Map(profile.nodes.map((n) => [n.id, n]))
+const self = new Map<string, number>()
+profile.samples.forEach((id, i) => {
+  const frame = byNode.get(id)?.callFrame
+  const key = `${frame?.functionName || '(anon)'} ${(frame?.url ?? '').replace(/.*node_modules\/\.pnpm\/([^/]+)\/.*/, '$1').replace(/.*\/work\/main\//, '')}:${frame?.lineNumber}`
+  self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0))
+})
+const total = [...self.values()].reduce((a, b) => a + b, 0)
+for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40))
+  console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`)
+// Grouped by package.
+const byPackage = new Map<string, number>()
+for (const [key, us] of self) {
+  const pkg = key.split(' ')[1]?.split(':')[0]?.split('/').slice(0, 3).join('/') ?? '?'
+  byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us)
+}
+console.log('--- by file/package')
+for (const [key, us] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 25))
+  console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`)
