@@ -152,6 +152,8 @@ export class MediaStandIn {
   readonly uploads = new Map<string, { owner: string; purpose: string; ref: MediaRef; claimedBy?: string }>()
   readonly released: string[] = []
   readonly gets: Array<{ ids: string[]; viewerId?: string }> = []
+  /** Lifetime of the signed URLs media.get hands out. */
+  urlTtlS = 3600
   #subs: Array<{ unsubscribe(): void }> = []
   #bus: Bus
   #counter = 0
@@ -197,7 +199,7 @@ export class MediaStandIn {
         async (req) => {
           this.gets.push(req)
           this.#counter += 1
-          const exp = Math.floor(Date.now() / 1000) + 3600
+          const exp = Math.floor(Date.now() / 1000) + this.urlTtlS
           return {
             items: req.ids.flatMap((id) => {
               const upload = this.uploads.get(id)

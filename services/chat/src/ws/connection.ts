@@ -63,11 +63,12 @@ export class Connection {
 
   /**
    * With `since` (the client's last cursor) everything after it comes from Postgres; without,
-   * the offline queue is drained, then anything newer that it lacks is read from Postgres.
+   * the offline queue is drained, then anything it lacks up to now is read from Postgres.
+   * `floor` is the user's log position read before the live subscription existed: what is
+   * newer either arrives live or is filled in here, whichever device drained the queue.
    */
-  async start(since: string | undefined): Promise<void> {
-    const base = await this.#hub.currentSeq(this.userId)
-    let start = base
+  async start(since: string | undefined, floor: number): Promise<void> {
+    let start = floor
     if (since !== undefined) {
       try {
         start = decodeCursor(since)
@@ -79,13 +80,14 @@ export class Connection {
       const queued = await this.#hub.delivery.drain(this.userId)
       const first = queued[0]
       if (first) {
-        start = first.seq - 1
+        start = Math.min(first.seq - 1, floor)
         const fresh = await this.#hub.freshFrames(this.userId, queued)
         for (const entry of fresh) this.#pending.set(entry.seq, { frame: entry.frame, seq: entry.seq })
       }
     }
-    this.lastSeq = Math.min(start, base)
-    await this.#fill(base)
+    const top = await this.#hub.currentSeq(this.userId)
+    this.lastSeq = Math.min(start, top)
+    await this.#fill(top)
     this.#ready = true
     const buffered = this.#buffered
     this.#buffered = []

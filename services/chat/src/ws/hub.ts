@@ -35,6 +35,8 @@ export class Hub {
   readonly delivery: Delivery
   readonly #d: HubDeps
   readonly #users = new Map<string, { connections: Set<Connection>; subscription: Subscription }>()
+  /** Every open socket from its first moment (also while it is still catching up). */
+  readonly #all = new Set<Connection>()
   #timer: NodeJS.Timeout | undefined
   #stopped = false
 
@@ -51,15 +53,15 @@ export class Hub {
     this.#timer.unref()
   }
 
-  get connectionCount(): number {
-    let count = 0
-    for (const entry of this.#users.values()) count += entry.connections.size
-    return count
-  }
-
   /** Registers the socket: live subscription first, then presence, so nothing falls in between. */
   async attach(connection: Connection, since: string | undefined): Promise<void> {
     const { bus } = this.#d
+    if (this.#stopped) {
+      connection.ws.close(1001, 'server shutting down')
+      return
+    }
+    this.#all.add(connection)
+    const floor = await this.currentSeq(connection.userId)
     let entry = this.#users.get(connection.userId)
     if (!entry) {
       const subscription = bus.nc.subscribe(userSubject(bus.namespace, connection.userId), {
@@ -78,12 +80,13 @@ export class Hub {
     if (await this.#d.presence.connect(connection.userId, connection.id)) {
       await this.announce({ userId: connection.userId, online: true, lastSeenAt: new Date().toISOString() })
     }
-    await connection.start(since)
+    await connection.start(since, floor)
     // Closed while we were catching up: its close handler found nothing to detach yet.
     if (connection.ws.readyState !== connection.ws.OPEN) await this.detach(connection)
   }
 
   async detach(connection: Connection): Promise<void> {
+    this.#all.delete(connection)
     const entry = this.#users.get(connection.userId)
     if (!entry?.connections.delete(connection)) return
     connection.dispose()
@@ -146,7 +149,7 @@ export class Hub {
   async stop(): Promise<void> {
     this.#stopped = true
     if (this.#timer) clearInterval(this.#timer)
-    const connections = [...this.#users.values()].flatMap((entry) => [...entry.connections])
+    const connections = [...this.#all]
     for (const conn of connections) conn.ws.close(1001, 'server shutting down')
     await Promise.all(connections.map((conn) => this.detach(conn).catch(() => undefined)))
   }
