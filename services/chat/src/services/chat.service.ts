@@ -30,7 +30,16 @@ import { ensureUser, findSummaries, userExists } from '../repositories/users.rep
 import type { Delivery } from './delivery.ts'
 import type { MediaClient } from './media.client.ts'
 import type { PresenceStore } from './presence.service.ts'
-import { assertEmoji, decodeCursor, encodeCursor, renderMessage, renderMessages, snapshotOf, withFreshMedia } from './views.ts'
+import {
+  assertEmoji,
+  decodeCursor,
+  encodeCursor,
+  renderMessage,
+  renderMessages,
+  snapshotOf,
+  toChatMessage,
+  withFreshMedia,
+} from './views.ts'
 
 type Db = Kysely<ChatDatabase>
 type PostSharedEvent = Static<typeof PostShared>
@@ -181,7 +190,7 @@ export class ChatService {
         })
         // A concurrent retry of the same clientId won: undo our seq, answer with theirs.
         if (!row) throw new DuplicateSend()
-        const message = await renderMessage(trx, row)
+        const message = toChatMessage(row)
         const frame = { type: 'message.new', message }
         const logged = await appendEvents(trx, [
           { userId: draft.senderId, type: 'message.new', payload: frame },
@@ -511,7 +520,7 @@ export class ChatService {
       lastMessage: byConversation.get(row.id) ?? null,
       unread: unread.get(row.id) ?? 0,
       peerOnline: presence[i]?.online ?? false,
-      peerLastSeenAt: presence[i]?.online ? null : (presence[i]?.lastSeenAt ?? null),
+      peerLastSeenAt: presence[i]?.lastSeenAt ?? null,
       readSeq: row.readSeq,
       peerReadSeq: row.peerReadSeq,
       peerDeliveredSeq: row.peerDeliveredSeq,

@@ -15,7 +15,16 @@ export async function renderMessages(db: Db, rows: MessageRow[]): Promise<ChatMe
   )
   const originalIds = rows.flatMap((r) => [r.replyToId, r.quoteId]).filter((id): id is string => id !== null)
   const originals = await originalsState(db, originalIds)
-  return rows.map((row) => ({
+  return rows.map((row) => toChatMessage(row, reactions.get(row.id) ?? [], originals))
+}
+
+/** A row as the API shows it; a message just stored has no reactions and fresh snapshots. */
+export function toChatMessage(
+  row: MessageRow,
+  reactions: ChatMessage['reactions'] = [],
+  originals: Map<string, { edited: boolean; deleted: boolean }> = new Map(),
+): ChatMessage {
+  return {
     id: row.id,
     conversationId: row.conversationId,
     seq: row.seq,
@@ -27,11 +36,11 @@ export async function renderMessages(db: Db, rows: MessageRow[]): Promise<ChatMe
     post: row.post,
     replyTo: followOriginal(row.replyTo, row.replyToId ? originals.get(row.replyToId) : undefined),
     quote: followOriginal(row.quote, row.quoteId ? originals.get(row.quoteId) : undefined),
-    reactions: reactions.get(row.id) ?? [],
+    reactions,
     createdAt: row.createdAt.toISOString(),
     editedAt: row.editedAt?.toISOString() ?? null,
     deleted: row.deletedAt !== null,
-  }))
+  }
 }
 
 export async function renderMessage(db: Db, row: MessageRow): Promise<ChatMessage> {
