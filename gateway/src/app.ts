@@ -83,7 +83,7 @@ async function assemble(config: GatewayConfig, deps: Required<GatewayDeps>, owne
     timeouts,
     strictRateLimit: { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: config.AUTH_RATE_LIMIT_WINDOW_MS },
   })
-  await app.register(chatSocketRoutes, { upstream: upstreams.chat, timeouts, maxPayload: config.WS_MAX_PAYLOAD })
+  await app.register(chatSocketRoutes, { upstream: upstreams.chat, timeouts })
   return app
 }
 

@@ -51,8 +51,6 @@ export const gatewayConfigSchema = {
   BODY_LIMIT: positive(1024 * 1024),
   /** Largest multipart upload to /media; media itself enforces the per-kind limits below this. */
   MEDIA_BODY_LIMIT: positive(110 * 1024 * 1024),
-  /** Largest single WebSocket frame relayed to chat; chat answers 64 KiB+ frames with an error frame itself. */
-  WS_MAX_PAYLOAD: positive(1024 * 1024),
 
   /** A service that does not accept a connection within this is reported down (503). */
   UPSTREAM_CONNECT_TIMEOUT_MS: positive(2_000),

@@ -1,5 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http'
-import type { FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import { HttpError } from '@sm/platform'
 import type { FastifyRequest } from 'fastify'
 
@@ -31,9 +29,8 @@ const TIMEOUT_CODES = new Set([
 ])
 
 /**
- * A failed upstream call as the client sees it. reply-from wraps the cause (a refused
- * connection arrives as a 500 "InternalServerError"), and the platform error handler turns
- * every foreign 5xx into 500 INTERNAL, so the mapping has to happen here:
+ * A failed upstream call as the client sees it. undici wraps the cause, and the platform error
+ * handler would turn every foreign error into 500 INTERNAL, so the mapping happens here:
  * - our own errors (the body limit tripping while streaming) keep their status and code;
  * - no answer in time → 504 UPSTREAM_TIMEOUT;
  * - anything else (refused, reset, connect timeout, DNS) → 503 UPSTREAM_UNAVAILABLE.
@@ -47,33 +44,4 @@ export function upstreamError(error: Error): HttpError {
     }
   }
   return new HttpError(503, 'UPSTREAM_UNAVAILABLE', 'the service is unavailable, try again later', { 'retry-after': '1' })
-}
-
-/** reply-from options shared by every HTTP proxy route. */
-export function proxyReplyOptions(): NonNullable<FastifyHttpProxyOptions['replyOptions']> {
-  return {
-    rewriteRequestHeaders: (request, headers) => ({ ...headers, ...gatewayHeaders(request) }) as IncomingHttpHeaders,
-    // reply-from has already logged the cause; the client gets the contract's error shape.
-    onError: (reply, { error }) => reply.send(upstreamError(error)),
-    // reply-from retries a GET answered 503 up to ten times, sleeping Retry-After *milliseconds*
-    // in between; a service that is shutting down should answer the client, not stall it.
-    retryDelay: () => null,
-  }
-}
-
-/** reply-from/undici settings: bounded connect and response times, so a dead service never hangs a client. */
-export function proxyClientOptions(
-  timeouts: UpstreamTimeouts,
-): Pick<FastifyHttpProxyOptions, 'undici' | 'destroyAgent' | 'disableRequestLogging'> {
-  return {
-    undici: {
-      connect: { timeout: timeouts.connectTimeoutMs },
-      headersTimeout: timeouts.responseTimeoutMs,
-      bodyTimeout: timeouts.responseTimeoutMs,
-    },
-    // The agents belong to this app: closing the app must close their sockets.
-    destroyAgent: true,
-    // Fastify already logs each request and its response; reply-from's two extra lines are noise.
-    disableRequestLogging: true,
-  }
 }

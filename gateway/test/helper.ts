@@ -1,7 +1,8 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect, type Socket } from 'node:net'
+import { CHAT_FRAME_MAX_BYTES } from '@sm/contracts'
 import { type App, PublicKeyStore } from '@sm/platform'
 import { dropNamespace, freePort, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
 import { createSigner } from 'fast-jwt'
@@ -199,27 +200,67 @@ export interface SocketUpstream {
   frames: string[]
   /** Handshake headers and URL of every socket chat accepted. */
   handshakes: Array<{ url: string; headers: IncomingHttpHeaders }>
+  /** Handshakes chat refused (see `refuse`), oldest first. */
+  refused: Array<{ url: string; headers: IncomingHttpHeaders }>
   /** Sockets chat holds, newest last. */
   sockets: WebSocket[]
+  /** TCP connections to chat that are still open (handshakes in progress included). */
+  connections: Set<Socket>
   /** Resolves with the next socket chat accepts. */
   nextSocket(): Promise<WebSocket>
+  /** Resolves with the next TCP connection chat accepts. */
+  nextConnection(): Promise<Socket>
   server: Server
 }
 
+/** What chat answers instead of 101 when a ticket is unknown or used (services/chat socket.routes.ts). */
+export const INVALID_TICKET_BODY = {
+  statusCode: 401,
+  code: 'INVALID_TICKET',
+  error: 'Unauthorized',
+  message: 'ticket is invalid, expired or already used',
+}
+
+export interface SocketUpstreamOptions {
+  /** A slow chat: the handshake is answered only after this delay. */
+  handshakeDelayMs?: number
+  /** chat's own limit (ws `maxPayload`); the default is chat's: CHAT_FRAME_MAX_BYTES × 4. */
+  maxPayload?: number
+}
+
+/** The largest frame the stand-in chat takes by default, as the real chat does. */
+export const CHAT_MAX_PAYLOAD = CHAT_FRAME_MAX_BYTES * 4
+
 /**
  * A stand-in chat: a WebSocket server on `/chat/ws` that echoes text frames as `echo:<text>`
- * and otherwise does what the test tells it through `sockets`.
+ * and otherwise does what the test tells it through `sockets`. Like chat, it refuses a handshake
+ * whose `?ticket=` starts with `used-` with an HTTP 401 and the contract's JSON body.
  */
-export async function startSocketUpstream(t: Test, opts: { handshakeDelayMs?: number } = {}): Promise<SocketUpstream> {
+export async function startSocketUpstream(t: Test, opts: SocketUpstreamOptions = {}): Promise<SocketUpstream> {
   const server = createServer((_request, response) => {
     response.writeHead(404).end()
   })
   const delay = opts.handshakeDelayMs ?? 0
+  const refused: SocketUpstream['refused'] = []
   const wss = new WebSocketServer({
     server,
     path: '/chat/ws',
-    // A slow chat: the handshake is answered only after the delay.
-    verifyClient: (_info, accept) => setTimeout(() => accept(true), delay),
+    maxPayload: opts.maxPayload ?? CHAT_MAX_PAYLOAD,
+    verifyClient: (info, accept) =>
+      setTimeout(() => {
+        const ticket = new URL(info.req.url ?? '/', 'http://chat').searchParams.get('ticket')
+        if (!ticket?.startsWith('used-')) return accept(true)
+        refused.push({ url: info.req.url ?? '', headers: info.req.headers })
+        const body = JSON.stringify(INVALID_TICKET_BODY)
+        accept(false, 401, body, { 'Content-Type': 'application/json; charset=utf-8' })
+      }, delay),
+  })
+  const connections = new Set<Socket>()
+  const waitingConnections: Array<(socket: Socket) => void> = []
+  server.on('connection', (socket) => {
+    connections.add(socket)
+    socket.once('close', () => connections.delete(socket))
+    waitingConnections.shift()?.(socket)
   })
   const handshakes: SocketUpstream['handshakes'] = []
   const sockets: WebSocket[] = []
@@ -228,6 +269,8 @@ export async function startSocketUpstream(t: Test, opts: { handshakeDelayMs?: nu
   wss.on('connection', (socket, request) => {
     handshakes.push({ url: request.url ?? '', headers: request.headers })
     sockets.push(socket)
+    // A frame over maxPayload: ws closes with 1009 and reports it here (as chat logs it).
+    socket.on('error', () => undefined)
     socket.on('message', (data, isBinary) => {
       if (isBinary) return
       frames.push(data.toString())
@@ -247,25 +290,32 @@ export async function startSocketUpstream(t: Test, opts: { handshakeDelayMs?: nu
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     frames,
     handshakes,
+    refused,
     sockets,
+    connections,
     server,
     nextSocket: () => new Promise((resolve) => waiting.push(resolve)),
+    nextConnection: () => new Promise((resolve) => waitingConnections.push(resolve)),
   }
 }
 
-/** The outcome of a client's upgrade attempt: open socket, or the HTTP answer instead. */
+/** The outcome of a client's upgrade attempt: open socket (with the 101's headers), or the HTTP answer instead. */
 export type UpgradeResult =
-  | { kind: 'open'; socket: WebSocket }
+  | { kind: 'open'; socket: WebSocket; headers: IncomingHttpHeaders }
   | { kind: 'refused'; status: number; body: string; headers: IncomingHttpHeaders }
 
 export function connectSocket(
   url: string,
   headers: Record<string, string> = {},
-  options: { autoPong?: boolean } = {},
+  options: { autoPong?: boolean; protocols?: string[] } = {},
 ): Promise<UpgradeResult> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers, autoPong: options.autoPong ?? true })
-    socket.once('open', () => resolve({ kind: 'open', socket }))
+    const socket = new WebSocket(url, options.protocols ?? [], { headers, autoPong: options.autoPong ?? true })
+    let switched: IncomingHttpHeaders = {}
+    socket.once('upgrade', (response) => {
+      switched = response.headers
+    })
+    socket.once('open', () => resolve({ kind: 'open', socket, headers: switched }))
     socket.once('unexpected-response', (_request, response) => {
       let body = ''
       response.setEncoding('utf8')
@@ -279,6 +329,47 @@ export function connectSocket(
     })
     socket.once('error', reject)
   })
+}
+
+/**
+ * Sends `request` (raw bytes: a handshake, maybe with frames after it) on a plain TCP socket and
+ * resolves with everything the gateway wrote back once it closes the connection.
+ */
+export function rawExchange(url: string, request: string | Buffer): Promise<string> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request))
+    let received = ''
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => {
+      received += chunk
+    })
+    socket.once('close', () => resolve(received))
+    socket.once('error', reject)
+  })
+}
+
+/** A client's upgrade request as raw bytes; `extra` header lines are added as given. */
+export function upgradeRequest(path: string, extra: string[] = []): string {
+  return [
+    `GET ${path} HTTP/1.1`,
+    'Host: gateway',
+    'Connection: Upgrade',
+    'Upgrade: websocket',
+    'Sec-WebSocket-Version: 13',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+    ...extra,
+    '',
+    '',
+  ].join('\r\n')
+}
+
+/** A client's (masked) text frame as raw bytes; payloads under 126 bytes. */
+export function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text)
+  const mask = randomBytes(4)
+  const masked = Buffer.from(payload.map((byte, i) => byte ^ (mask[i % 4] as number)))
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked])
 }
 
 /** Resolves with the next text frame. */

@@ -1,18 +1,26 @@
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { WebSocket } from 'ws'
 import {
+  CHAT_MAX_PAYLOAD,
   closed,
   connectSocket,
   deadUrl,
   expiredToken,
+  INVALID_TICKET_BODY,
+  maskedTextFrame,
   newKeyPair,
   nextMessage,
+  rawExchange,
   type SocketUpstream,
   signToken,
   startGateway,
+  startHangingUpstream,
   startSocketUpstream,
   unsignedToken,
+  upgradeRequest,
 } from './helper.ts'
 
 const keys = newKeyPair()
@@ -57,6 +65,7 @@ t.test('a bad token is refused with 401 before the upgrade', async (t) => {
     ['garbage', 'not-a-jwt', 'INVALID_TOKEN'],
   ]
   const before = chat.handshakes.length
+  const connectionsBefore = chat.connections.size
   for (const [name, token, code] of cases) {
     const result = await connectSocket(socketUrl, bearer(token))
     t.equal(result.kind, 'refused', name)
@@ -65,6 +74,7 @@ t.test('a bad token is refused with 401 before the upgrade', async (t) => {
     t.match(JSON.parse(result.body), { statusCode: 401, code, error: 'Unauthorized' }, name)
   }
   t.equal(chat.handshakes.length, before, 'chat was never dialled')
+  t.equal(chat.connections.size, connectionsBefore, 'not even a TCP connection')
 })
 
 t.test('with a valid token messages flow both ways', async (t) => {
@@ -88,17 +98,32 @@ t.test('chat sees the bearer token, the request id and the client address', asyn
   const result = await connectSocket(`${socketUrl}?since=42`, {
     ...bearer(token),
     'x-request-id': 'ws-req-1',
+    'x-forwarded-for': '6.6.6.6',
     origin: 'https://app.example',
   })
   t.equal(result.kind, 'open')
-  if (result.kind === 'open') t.teardown(() => result.socket.terminate())
+  if (result.kind !== 'open') return
+  t.teardown(() => result.socket.terminate())
   await accepted
   const handshake = chat.handshakes.at(-1)
   t.equal(handshake?.headers.authorization, `Bearer ${token}`)
   t.equal(handshake?.headers['x-request-id'], 'ws-req-1')
-  t.equal(handshake?.headers['x-forwarded-for'], '127.0.0.1')
+  t.equal(handshake?.headers['x-forwarded-for'], '127.0.0.1', 'the address the gateway saw, not the one the client wrote')
+  t.equal(handshake?.headers['x-forwarded-proto'], 'http')
+  t.match(handshake?.headers['x-forwarded-host'], /^127\.0\.0\.1:\d+$/)
   t.equal(handshake?.headers.origin, 'https://app.example')
   t.equal(handshake?.url, '/chat/ws?since=42', 'path and query unchanged')
+  t.equal(result.headers['x-request-id'], 'ws-req-1', "the same id comes back with chat's 101")
+})
+
+t.test('subprotocols are negotiated by chat and the client, end to end', async (t) => {
+  const accepted = chat.nextSocket()
+  const result = await connectSocket(socketUrl, bearer(signToken(keys)), { protocols: ['chat.v2', 'chat.v1'] })
+  if (result.kind !== 'open') throw new Error('upgrade refused')
+  t.teardown(() => result.socket.terminate())
+  await accepted
+  t.match(chat.handshakes.at(-1)?.headers['sec-websocket-protocol'], /^chat\.v2, ?chat\.v1$/)
+  t.equal(result.socket.protocol, 'chat.v2', "chat's choice reaches the client")
 })
 
 t.test('a ?ticket= is let through for chat to verify', async (t) => {
@@ -110,6 +135,22 @@ t.test('a ?ticket= is let through for chat to verify', async (t) => {
   const handshake = chat.handshakes.at(-1)
   t.equal(handshake?.url, '/chat/ws?ticket=opaque-ticket-123')
   t.notOk(handshake?.headers.authorization)
+})
+
+t.test("a used ticket gets chat's HTTP 401, relayed before any socket opens", async (t) => {
+  const refusedBefore = chat.refused.length
+  const handshakesBefore = chat.handshakes.length
+  const result = await connectSocket(`${socketUrl}?ticket=used-123`, { 'x-request-id': 'ws-used-ticket' })
+  t.equal(result.kind, 'refused')
+  if (result.kind !== 'refused') return
+  t.equal(result.status, 401)
+  t.match(result.headers['content-type'], /application\/json/)
+  t.same(JSON.parse(result.body), INVALID_TICKET_BODY, "chat's body, unchanged")
+  t.equal(result.headers['x-request-id'], 'ws-used-ticket')
+  t.equal(result.headers.connection, 'close')
+  t.equal(chat.refused.length, refusedBefore + 1, 'chat was asked')
+  t.equal(chat.refused.at(-1)?.url, '/chat/ws?ticket=used-123')
+  t.equal(chat.handshakes.length, handshakesBefore, 'and opened nothing')
 })
 
 t.test('an empty ticket is no ticket', async (t) => {
@@ -157,13 +198,86 @@ t.test('a vanished chat connection looks vanished to the client (1006)', async (
   t.equal((await clientClosed).code, 1006)
 })
 
-t.test('a frame over WS_MAX_PAYLOAD closes the client with 1009 and is never relayed', async (t) => {
+t.test('a vanished client looks vanished to chat (1006)', async (t) => {
+  const { client, server } = await openPair(t)
+  const serverClosed = closed(server)
+  client.terminate()
+  t.equal((await serverClosed).code, 1006)
+})
+
+// The gateway has no frame limit of its own any more (it never parses frames): chat's is the one.
+t.test("a frame over chat's own limit is refused by chat: its 1009 reaches the client", async (t) => {
   const { client } = await openPair(t)
   const framesBefore = chat.frames.length
   const clientClosed = closed(client)
-  client.send('x'.repeat(1024 * 1024 + 1))
+  client.send('x'.repeat(CHAT_MAX_PAYLOAD + 1))
   t.equal((await clientClosed).code, 1009)
-  t.equal(chat.frames.length, framesBefore)
+  t.equal(chat.frames.length, framesBefore, 'chat never took the frame')
+})
+
+t.test('a large binary frame crosses intact, both ways', async (t) => {
+  const { client, server } = await openPair(t)
+  const up = randomBytes(CHAT_MAX_PAYLOAD)
+  const atChat = once(server, 'message')
+  client.send(up)
+  const [received, isBinary] = (await atChat) as [Buffer, boolean]
+  t.ok(isBinary)
+  t.ok(up.equals(received), `${up.length} bytes client → chat`)
+
+  const down = randomBytes(8 * 1024 * 1024)
+  const atClient = once(client, 'message')
+  server.send(down)
+  const [delivered] = (await atClient) as [Buffer]
+  t.ok(down.equals(delivered), `${down.length} bytes chat → client`)
+})
+
+t.test('many small frames cross intact and in order, both ways', async (t) => {
+  const { client, server } = await openPair(t)
+  const count = 2000
+  const sent = Array.from({ length: count }, (_, i) => `m${i}`)
+  const framesBefore = chat.frames.length
+  const echoes = collect(client, count)
+  for (const text of sent) client.send(text)
+  t.same(
+    await echoes,
+    sent.map((text) => `echo:${text}`),
+    'client → chat → client',
+  )
+  t.same(chat.frames.slice(framesBefore), sent, 'chat got each one, in order')
+
+  const pushes = Array.from({ length: count }, (_, i) => `p${i}`)
+  const pushed = collect(client, count)
+  for (const text of pushes) server.send(text)
+  t.same(await pushed, pushes, 'chat → client')
+})
+
+/** The next `count` text frames `socket` receives. */
+function collect(socket: WebSocket, count: number): Promise<string[]> {
+  const received: string[] = []
+  return new Promise((resolve) => {
+    const onMessage = (data: Buffer) => {
+      received.push(data.toString())
+      if (received.length < count) return
+      socket.off('message', onMessage)
+      resolve(received)
+    }
+    socket.on('message', onMessage)
+  })
+}
+
+t.test('frames a client sends along with its handshake reach chat once it has accepted', async (t) => {
+  const accepted = chat.nextSocket()
+  const framesBefore = chat.frames.length
+  const handshake = upgradeRequest('/chat/ws', [`Authorization: Bearer ${signToken(keys)}`])
+  // One write: the frame arrives in the same packet as the request head (Node's `head`).
+  const answer = rawExchange(url, Buffer.concat([Buffer.from(handshake), maskedTextFrame('early')]))
+  const server = await accepted
+  while (chat.frames.length === framesBefore) await sleep(5)
+  t.same(chat.frames.slice(framesBefore), ['early'])
+  server.terminate()
+  const received = await answer
+  t.match(received, /^HTTP\/1\.1 101 Switching Protocols\r\n/)
+  t.match(received, /\r\nx-request-id: [\w-]+\r\n/)
 })
 
 t.test("chat's pings reach the client and the client's pong reaches chat", async (t) => {
@@ -186,47 +300,97 @@ t.test('a client that stops answering pings is not kept alive by the gateway', a
   const clientPinged = once(client, 'ping')
   server.ping()
   await clientPinged
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  await sleep(200)
   t.equal(ponged, false, 'chat sees no pong, so it can close the dead socket')
 })
 
 t.test('an upgrade anywhere but /chat/ws is a 404, not a hanging socket', async (t) => {
-  for (const path of ['/posts', '/chat/conversations', '/health']) {
+  for (const path of ['/posts', '/chat/conversations', '/health', '/nowhere']) {
     const result = await connectSocket(`${url.replace('http', 'ws')}${path}`, bearer(signToken(keys)))
     t.equal(result.kind === 'refused' && result.status, 404, path)
   }
+  // At the TCP level: the gateway answers, then closes the connection itself.
+  const answer = await rawExchange(url, upgradeRequest('/posts', [`Authorization: Bearer ${signToken(keys)}`]))
+  t.match(answer, /^HTTP\/1\.1 404 /)
+  t.match(answer, /\r\nconnection: close\r\n/i)
 })
 
-t.test('when chat is down the socket opens and closes with 1011, leaking no address', async (t) => {
+t.test('a plain GET /chat/ws (no upgrade) is told to upgrade', async (t) => {
+  const response = await fetch(`${url}/chat/ws`, { headers: bearer(signToken(keys)) })
+  t.equal(response.status, 426)
+  t.equal(response.headers.get('upgrade'), 'websocket')
+  t.match(await response.json(), { statusCode: 426, code: 'UPGRADE_REQUIRED' })
+})
+
+t.test('upgrades count against the per-IP rate limit', async (t) => {
+  const upstream = await startSocketUpstream(t)
+  const limited = await startGateway(t, { upstreams: { chat: upstream.url }, keys, listen: true, env: { RATE_LIMIT_MAX: '2' } })
+  const target = `${limited.url.replace('http', 'ws')}/chat/ws`
+  for (let i = 0; i < 2; i++) {
+    const result = await connectSocket(target, bearer(signToken(keys)))
+    t.equal(result.kind, 'open', `upgrade ${i + 1} of 2`)
+    if (result.kind === 'open') result.socket.terminate()
+  }
+  const third = await connectSocket(target, bearer(signToken(keys)))
+  t.equal(third.kind === 'refused' && third.status, 429)
+  if (third.kind === 'refused') t.match(JSON.parse(third.body), { statusCode: 429, code: 'RATE_LIMITED' })
+  t.equal(upstream.handshakes.length, 2, 'the refused one never reached chat')
+})
+
+t.test('when chat is down the upgrade gets HTTP 503, leaking no address', async (t) => {
   const down = await startGateway(t, { upstreams: { chat: await deadUrl() }, keys, listen: true })
   const result = await connectSocket(`${down.url.replace('http', 'ws')}/chat/ws`, bearer(signToken(keys)))
-  t.equal(result.kind, 'open')
-  if (result.kind !== 'open') return
-  t.same(await closed(result.socket), { code: 1011, reason: 'upstream unavailable' })
+  t.equal(result.kind, 'refused')
+  if (result.kind !== 'refused') return
+  t.equal(result.status, 503)
+  t.equal(result.headers['retry-after'], '1')
+  t.same(JSON.parse(result.body), {
+    statusCode: 503,
+    code: 'UPSTREAM_UNAVAILABLE',
+    error: 'Service Unavailable',
+    message: 'the service is unavailable, try again later',
+  })
+  t.notMatch(result.body, /127\.0\.0\.1|ECONNREFUSED/)
 })
 
-t.test('a client that leaves while chat is still answering: its frames, then its close code, reach chat', async (t) => {
-  const slow = await startSocketUpstream(t, { handshakeDelayMs: 150 })
-  const gateway = await startGateway(t, { upstreams: { chat: slow.url }, keys, listen: true })
-  const accepted = slow.nextSocket()
+t.test('a chat that never answers the handshake: 504 after UPSTREAM_CONNECT_TIMEOUT_MS', async (t) => {
+  const hanging = await startHangingUpstream(t)
+  const gateway = await startGateway(t, { upstreams: { chat: hanging }, keys, listen: true })
+  const started = Date.now()
   const result = await connectSocket(`${gateway.url.replace('http', 'ws')}/chat/ws`, bearer(signToken(keys)))
-  if (result.kind !== 'open') throw new Error('upgrade refused')
-  result.socket.send('last words')
-  result.socket.close(4002, 'never mind')
-  const server = await accepted
-  const { code, reason } = await closed(server)
-  t.same({ code, reason }, { code: 4002, reason: 'never mind' })
-  t.same(slow.frames, ['last words'])
+  const elapsed = Date.now() - started
+  t.equal(result.kind === 'refused' && result.status, 504)
+  if (result.kind === 'refused') t.match(JSON.parse(result.body), { statusCode: 504, code: 'UPSTREAM_TIMEOUT' })
+  t.ok(elapsed >= 450 && elapsed < 2000, `answered after ${elapsed} ms (the test gateway's timeout is 500 ms)`)
 })
 
-t.test('a gateway shutting down says 1001 to both sides', async (t) => {
+t.test('a client that gives up mid-handshake leaves no connection to chat behind', async (t) => {
+  const slow = await startSocketUpstream(t, { handshakeDelayMs: 300 })
+  const gateway = await startGateway(t, { upstreams: { chat: slow.url }, keys, listen: true })
+  const dialled = slow.nextConnection()
+  const client = new WebSocket(`${gateway.url.replace('http', 'ws')}/chat/ws`, { headers: bearer(signToken(keys)) })
+  client.on('error', () => undefined)
+  const upstreamConnection = await dialled
+  t.equal(slow.connections.size, 1, 'chat is being dialled')
+  client.terminate()
+  await once(upstreamConnection, 'close')
+  t.equal(slow.connections.size, 0, 'the upstream connection went with the client')
+  await sleep(400)
+  t.equal(slow.sockets.length, 0, 'chat never opened a socket for it')
+})
+
+// A byte pipe cannot slip a close frame in between relayed bytes: a shutdown cuts the connections.
+t.test('a gateway shutting down drops relayed sockets at once: both sides see 1006', async (t) => {
   const upstream = await startSocketUpstream(t)
   const closing = await startGateway(t, { upstreams: { chat: upstream.url }, keys, listen: true })
   const { client, server } = await openPair(t, upstream, `${closing.url.replace('http', 'ws')}/chat/ws`)
   const clientClosed = closed(client)
   const serverClosed = closed(server)
+  const started = Date.now()
   await closing.app.close()
-  t.same(await clientClosed, { code: 1001, reason: 'gateway shutting down' })
-  t.same(await serverClosed, { code: 1001, reason: 'gateway shutting down' })
+  t.ok(Date.now() - started < 1000, 'close does not wait for the sockets to end on their own')
+  t.equal((await clientClosed).code, 1006)
+  t.equal((await serverClosed).code, 1006)
   t.equal(client.readyState, WebSocket.CLOSED)
+  t.equal(upstream.connections.size, 0, 'nothing left open at chat')
 })

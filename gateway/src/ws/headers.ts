@@ -1,19 +1,58 @@
-import type { FastifyRequest } from 'fastify'
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { gatewayHeaders } from '../upstream.ts'
 
-/** Client headers chat may need at the upgrade; the rest (hop-by-hop, `sec-websocket-*`) is the relay's own. */
-const FORWARDED = ['authorization', 'cookie', 'origin', 'user-agent', 'accept-language'] as const
-
 /**
- * Headers of the upstream handshake. @fastify/http-proxy's default forwards only `cookie`, so
- * without this chat would never see the bearer token (and would refuse every socket with a
- * close 1011 the client cannot interpret) nor the request id.
+ * Client headers that travel to chat with the handshake: the upgrade itself (`upgrade`, the
+ * `sec-websocket-*` key, version, subprotocols and extensions, which chat answers and the client
+ * checks, so they must be the client's own), the credentials, and what chat may log.
  */
-export function upstreamSocketHeaders(base: Record<string, string>, request: FastifyRequest): Record<string, string> {
-  const headers: Record<string, string> = { ...base }
+const FORWARDED = [
+  'upgrade',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'authorization',
+  'cookie',
+  'origin',
+  'user-agent',
+  'accept-language',
+] as const
+
+/** Headers of the upstream handshake: the client's (above) plus the request id and who the client is. */
+export function handshakeHeaders(request: FastifyRequest): Record<string, string> {
+  const headers: Record<string, string> = { connection: 'Upgrade' }
   for (const name of FORWARDED) {
     const value = request.headers[name]
     if (typeof value === 'string') headers[name] = value
   }
-  return { ...headers, ...gatewayHeaders(request) }
+  return Object.assign(headers, gatewayHeaders(request))
+}
+
+/** Per-connection headers of chat's refusal: the gateway's own connection to the client says `close`. */
+const HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade'])
+
+/**
+ * Headers of an HTTP answer from chat that refused the upgrade (401 for a bad ticket, …): the
+ * gateway's hook headers (CORS, rate limit, helmet), chat's own, and our request id.
+ */
+export function refusalHeaders(reply: FastifyReply, upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders) }
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value !== undefined && !HOP_HEADERS.has(name)) headers[name] = value
+  }
+  headers['x-request-id'] = reply.request.id
+  return headers
+}
+
+/** Chat's 101 as it sent it (names, order, repeats), with our request id instead of any of its own. */
+export function switchingHeaders(rawHeaders: string[], requestId: string): string[] {
+  const headers: string[] = []
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string
+    if (name.toLowerCase() !== 'x-request-id') headers.push(name, rawHeaders[i + 1] as string)
+  }
+  headers.push('x-request-id', requestId)
+  return headers
 }

@@ -1,0 +1,181 @@
+import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import { errorBody, HttpError } from '@sm/platform'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import { upstreamError } from '../upstream.ts'
+import { handshakeHeaders, refusalHeaders, switchingHeaders } from './headers.ts'
+import type { Upgrade } from './upgrade-guard.ts'
+
+/** What a client may send before chat's 101 (it should send nothing): more is a misbehaving client. */
+const EARLY_BYTES_MAX = 64 * 1024
+
+/**
+ * The chat socket relay: a byte pipe, not a WebSocket proxy. The client's upgrade request is
+ * replayed to chat; if chat answers 101, its status line and headers go to the client and from
+ * then on the two TCP sockets are piped into each other. The gateway never parses, re-frames
+ * or answers a frame: close codes, pings and pongs, compression and payload limits are chat's
+ * and the client's business, end to end. If chat answers anything else, that HTTP answer is
+ * relayed and the client's socket closed: a used ticket gets chat's 401 before any socket opens.
+ */
+export class SocketRelay {
+  readonly #target: URL
+  readonly #timeoutMs: number
+  /** No pooling: each handshake has its connection, and an upgraded one leaves the agent anyway. */
+  readonly #agent = new Agent({ keepAlive: false })
+  /** Client sockets being dialled for or relayed: what a shutdown cuts. */
+  readonly #clients = new Set<Socket>()
+  readonly #onUpstreamError: (error: Error) => void
+  #closing = false
+
+  constructor(upstream: string, timeoutMs: number, log: FastifyBaseLogger) {
+    this.#target = new URL(upstream)
+    this.#timeoutMs = timeoutMs
+    this.#onUpstreamError = (error) => log.debug({ err: error }, 'chat socket: upstream socket error')
+  }
+
+  open(request: FastifyRequest, reply: FastifyReply, upgrade: Upgrade): void {
+    const client = upgrade.socket
+    const res = reply.raw
+    if (this.#closing || client.destroyed) {
+      client.destroy()
+      return
+    }
+    this.#track(client)
+
+    const dial = httpRequest({
+      protocol: this.#target.protocol,
+      hostname: this.#target.hostname,
+      port: this.#target.port,
+      path: request.raw.url,
+      method: 'GET',
+      headers: handshakeHeaders(request),
+      agent: this.#agent,
+    })
+    let connected = false
+    dial.once('socket', (socket) => socket.once('connect', () => (connected = true)))
+    // One budget for connecting and for chat's answer; a refusal's body must arrive within it too.
+    const timer = setTimeout(() => dial.destroy(handshakeTimeout(connected)), this.#timeoutMs)
+
+    // Until chat answers, the client's socket is read here: a WebSocket client sends nothing
+    // before the 101, so anything it does send is kept (bounded) for chat, and its FIN, which
+    // only shows when the socket is read, means it gave up. Then the upstream handshake goes too.
+    const early: Buffer[] = upgrade.head.length > 0 ? [upgrade.head] : []
+    let earlyBytes = upgrade.head.length
+    const onEarlyData = (chunk: Buffer) => {
+      earlyBytes += chunk.length
+      if (earlyBytes > EARLY_BYTES_MAX) client.destroy()
+      else early.push(chunk)
+    }
+    const abandon = () => {
+      client.destroy()
+      dial.destroy()
+    }
+    client.on('data', onEarlyData)
+    client.once('end', abandon)
+    client.once('close', abandon)
+    const stopWatching = () => {
+      client.off('data', onEarlyData)
+      client.off('end', abandon)
+      client.off('close', abandon)
+      early.length = 0
+    }
+
+    dial.once('upgrade', (answer: IncomingMessage, upstream: Socket, upstreamHead: Buffer) => {
+      clearTimeout(timer)
+      const pending = Buffer.concat(early)
+      stopWatching()
+      upstream.on('error', this.#onUpstreamError)
+      if (client.destroyed || this.#closing) {
+        upstream.destroy()
+        client.destroy()
+        return
+      }
+      upgrade.switched = true
+      // Chat's 101 as it sent it; `finish` runs the onResponse hooks (the log line, metrics).
+      res.sendDate = false
+      res.writeHead(101, answer.statusMessage, switchingHeaders(answer.rawHeaders, request.id))
+      res.end()
+      if (pending.length > 0) upstream.write(pending)
+      if (upstreamHead.length > 0) client.write(upstreamHead)
+      pipeBothWays(client, upstream)
+    })
+
+    dial.once('response', (answer: IncomingMessage) => {
+      // Chat refused the upgrade (401 bad ticket, 503 shutting down…): the client gets that answer.
+      stopWatching()
+      client.once('close', () => dial.destroy())
+      answer.on('error', () => client.destroy())
+      res.once('finish', () => clearTimeout(timer))
+      res.writeHead(answer.statusCode ?? 502, refusalHeaders(reply, answer.headers))
+      answer.pipe(res)
+    })
+
+    dial.on('error', (error: Error) => {
+      clearTimeout(timer)
+      if (client.destroyed) return
+      if (res.headersSent) {
+        // Chat's refusal was cut short: the client must not take a partial body for a whole one.
+        request.log.warn({ err: error }, 'chat socket: upstream failed mid-answer')
+        client.destroy()
+        return
+      }
+      const failure = upstreamError(error)
+      request.log.warn({ err: error }, 'chat socket: upstream unavailable')
+      sendFailure(res, reply, failure)
+    })
+    dial.end()
+  }
+
+  /**
+   * Only `this` and the socket are captured here: a listener that outlives the handshake must
+   * not keep the request, reply and handshake objects of `open` alive for the socket's lifetime.
+   */
+  #track(client: Socket): void {
+    this.#clients.add(client)
+    client.once('close', () => this.#clients.delete(client))
+  }
+
+  /**
+   * Shutdown: no new upgrade is relayed, and every relayed or dialling client socket is
+   * destroyed (its upstream leg follows, see pipeBothWays). A byte pipe cannot inject a close
+   * frame safely, since a frame may be half relayed: both sides see the connection drop (1006).
+   */
+  close(): void {
+    this.#closing = true
+    for (const client of this.#clients) client.destroy()
+    this.#clients.clear()
+    this.#agent.destroy()
+  }
+}
+
+/**
+ * Bytes both ways, with backpressure. An end (FIN) is passed on by `pipe`; a socket that closes
+ * takes the other with it: gracefully (what is queued is flushed, e.g. a close frame) when it
+ * closed cleanly, at once when it failed.
+ */
+function pipeBothWays(client: Socket, upstream: Socket): void {
+  // Module level on purpose: these closures live as long as the sockets (see SocketRelay.#track).
+  client.pipe(upstream)
+  upstream.pipe(client)
+  client.once('close', (hadError) => (hadError ? upstream.destroy() : upstream.destroySoon()))
+  upstream.once('close', (hadError) => (hadError ? client.destroy() : client.destroySoon()))
+}
+
+function handshakeTimeout(connected: boolean): HttpError {
+  return connected
+    ? new HttpError(504, 'UPSTREAM_TIMEOUT', 'the service did not answer in time')
+    : new HttpError(503, 'UPSTREAM_UNAVAILABLE', 'the service is unavailable, try again later', { 'retry-after': '1' })
+}
+
+/** The contract's error body, with the hook headers (CORS, rate limit) and the request id. */
+function sendFailure(res: ServerResponse, reply: FastifyReply, failure: HttpError): void {
+  const payload = JSON.stringify(errorBody(failure.statusCode, failure.code, failure.message))
+  res.writeHead(failure.statusCode, {
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
+    ...failure.headers,
+    'x-request-id': reply.request.id,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+  })
+  res.end(payload)
+}
