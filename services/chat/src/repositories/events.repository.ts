@@ -20,17 +20,18 @@ export async function appendEvents(trx: Transaction<ChatDatabase>, entries: NewE
   if (entries.length === 0) return []
   const perUser = new Map<string, number>()
   for (const entry of entries) perUser.set(entry.userId, (perUser.get(entry.userId) ?? 0) + 1)
+  // One statement for every user, rows in user-id order: locks are taken in that order.
+  const users = [...perUser.keys()].sort()
+  const counters = await trx
+    .insertInto('eventCounters')
+    .values(users.map((userId) => ({ userId, lastSeq: perUser.get(userId) as number })))
+    .onConflict((oc) =>
+      oc.column('userId').doUpdateSet((eb) => ({ lastSeq: eb('eventCounters.lastSeq', '+', eb.ref('excluded.lastSeq')) })),
+    )
+    .returning(['userId', 'lastSeq'])
+    .execute()
   const next = new Map<string, number>()
-  for (const userId of [...perUser.keys()].sort()) {
-    const count = perUser.get(userId) as number
-    const row = await trx
-      .insertInto('eventCounters')
-      .values({ userId, lastSeq: count })
-      .onConflict((oc) => oc.column('userId').doUpdateSet((eb) => ({ lastSeq: eb('eventCounters.lastSeq', '+', count) })))
-      .returning('lastSeq')
-      .executeTakeFirstOrThrow()
-    next.set(userId, Number(row.lastSeq) - count + 1)
-  }
+  for (const row of counters) next.set(row.userId, Number(row.lastSeq) - (perUser.get(row.userId) as number) + 1)
   const logged = entries.map((entry) => {
     const seq = next.get(entry.userId) as number
     next.set(entry.userId, seq + 1)

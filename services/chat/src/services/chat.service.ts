@@ -377,31 +377,29 @@ export class ChatService {
     return { conversationId, seq: result.seq, at: result.at.toISOString() }
   }
 
-  /** A device of `userId` received everything up to `seq`: the sender hears `delivered` once. */
+  /**
+   * A device of `userId` received everything up to `seq`: one statement moves the cursor and
+   * stamps the messages, and the sender hears `delivered` live. Receipts are state (the
+   * conversation list and message detail show them), not log entries: at one per message they
+   * would double the writes of every send, and `sync` covers messages, edits, deletes,
+   * reactions and reads.
+   */
   async markDelivered(userId: string, conversationId: string, seq: number): Promise<void> {
-    const { db } = this.#d
-    const logged = await db.transaction().execute(async (trx) => {
-      const updated = await trx
-        .updateTable('members')
-        .set({ deliveredSeq: seq, deliveredAt: sql`now()` })
-        .where('conversationId', '=', conversationId)
-        .where('userId', '=', userId)
-        .where('deliveredSeq', '<', seq)
-        .returning(['peerId', 'deliveredAt'])
-        .executeTakeFirst()
-      if (!updated) return []
-      await trx
-        .updateTable('messages')
-        .set({ deliveredAt: sql`now()` })
-        .where('conversationId', '=', conversationId)
-        .where('seq', '<=', seq)
-        .where('senderId', '<>', userId)
-        .where('deliveredAt', 'is', null)
-        .execute()
-      const frame = { type: 'delivered', conversationId, userId, seq, at: (updated.deliveredAt as Date).toISOString() }
-      return appendEvents(trx, [{ userId: updated.peerId, type: 'delivered', payload: frame }])
-    })
-    await this.publish(logged)
+    const { rows } = await sql<{ peerId: string; deliveredAt: Date }>`
+      with moved as (
+        update members set delivered_seq = ${seq}, delivered_at = now()
+        where conversation_id = ${conversationId} and user_id = ${userId} and delivered_seq < ${seq}
+        returning peer_id, delivered_at
+      ), stamped as (
+        update messages set delivered_at = now()
+        where conversation_id = ${conversationId} and seq <= ${seq} and sender_id <> ${userId}
+          and delivered_at is null and exists (select 1 from moved)
+      )
+      select peer_id, delivered_at from moved`.execute(this.#d.db)
+    const moved = rows[0]
+    if (!moved) return
+    const frame = { type: 'delivered' as const, conversationId, userId, seq, at: moved.deliveredAt.toISOString() }
+    await this.#d.delivery.send(moved.peerId, { frame })
   }
 
   async clear(userId: string, conversationId: string): Promise<void> {

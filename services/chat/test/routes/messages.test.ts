@@ -54,6 +54,31 @@ t.test('the first message creates the conversation; retries with the same client
   t.equal(history.nextCursor, null)
 })
 
+t.test('the same clientId sent concurrently stores one message and answers every try with it', async (t) => {
+  const alice = await chat.user()
+  const bob = await chat.user()
+  const first = await alice.client.chat.send({ clientId: cid(), to: bob.id, text: 'first' })
+  const clientId = cid()
+  const tries = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      app.inject({
+        method: 'POST',
+        url: '/chat/messages',
+        headers: bearer(alice.token),
+        payload: { clientId, conversationId: first.conversationId, text: 'once' },
+      }),
+    ),
+  )
+  t.same(tries.map((r) => r.statusCode).sort(), [200, 200, 200, 200, 200, 200, 200, 201])
+  t.equal(new Set(tries.map((r) => r.json().id)).size, 1)
+  const history = await bob.client.chat.messages(first.conversationId)
+  t.same(
+    history.items.map((m) => m.seq),
+    [1, 2],
+    'one message, and no seq was burnt',
+  )
+})
+
 t.test('bad input gets clear 400s and changes nothing', async (t) => {
   const alice = await chat.user()
   const bob = await chat.user()

@@ -113,6 +113,12 @@ t.test('typing is relayed to the peer and ends by itself; presence follows socke
   const e = await eve.client.chat.connect()
   e.send({ type: 'typing', conversationId: first.conversationId, state: 'start' })
   t.match(await e.next('error'), { code: 'CONVERSATION_NOT_FOUND', ref: first.conversationId })
+  e.send({ type: 'read', conversationId: first.conversationId, seq: 1 })
+  t.match(await e.next('error'), { code: 'CONVERSATION_NOT_FOUND', ref: first.conversationId })
+  e.send({ type: 'message.send', clientId: 'sneak', conversationId: first.conversationId, text: 'hi' })
+  t.match(await e.next('error'), { code: 'CONVERSATION_NOT_FOUND', ref: 'sneak' })
+  e.send({ type: 'message.delete', messageId: first.id, scope: 'everyone' })
+  t.match(await e.next('error'), { code: 'MESSAGE_NOT_FOUND', ref: first.id })
   // A burst of typing frames is rate limited.
   for (let i = 0; i < 6; i++) b.send({ type: 'typing', conversationId: first.conversationId, state: 'start' })
   const limited = await b.next('error')
