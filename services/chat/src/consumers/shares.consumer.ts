@@ -13,7 +13,7 @@ export function startSharesConsumer(chat: ChatService, bus: Bus, log: Log): Prom
     log,
     types: ['social.post.shared'] as const,
     handler: async (event, meta) => {
-      await chat.receiveShare(event.data as EventPayload<'social.post.shared'>, meta.requestId)
+      await chat.messages.receiveShare(event.data as EventPayload<'social.post.shared'>, meta.requestId)
     },
   })
 }

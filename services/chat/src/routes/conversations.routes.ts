@@ -9,23 +9,23 @@ export async function conversationRoutes(app: App, { chat }: { chat: ChatService
   app.addHook('preHandler', app.authenticate)
 
   app.get('/chat/conversations', { schema: { ...secured, querystring: PageQuery, response: { 200: ConversationPage } } }, async (request) =>
-    chat.conversations(request.user.id, request.query),
+    chat.queries.conversations(request.user.id, request.query),
   )
 
   app.get(
     '/chat/conversations/:id/messages',
     { schema: { ...secured, params: IdParams, querystring: HistoryQuery, response: { 200: MessagePage } } },
-    async (request) => chat.history(request.user.id, request.params.id, request.query),
+    async (request) => chat.queries.history(request.user.id, request.params.id, request.query),
   )
 
   app.post(
     '/chat/conversations/:id/read',
     { schema: { ...secured, params: IdParams, body: ReadBody, response: { 200: ReadReply } } },
-    async (request) => chat.read(request.user.id, request.params.id, request.body.seq),
+    async (request) => chat.receipts.read(request.user.id, request.params.id, request.body.seq),
   )
 
   app.post('/chat/conversations/:id/clear', { schema: { ...secured, params: IdParams } }, async (request, reply) => {
-    await chat.clear(request.user.id, request.params.id)
+    await chat.receipts.clear(request.user.id, request.params.id)
     return reply.status(204).send()
   })
 }

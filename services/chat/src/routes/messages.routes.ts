@@ -22,26 +22,26 @@ export async function messageRoutes(app: App, { chat }: { chat: ChatService }) {
     '/chat/messages',
     { schema: { ...secured, body: SendMessageBody, response: { 200: ChatMessage, 201: ChatMessage } } },
     async (request, reply) => {
-      const { message, duplicate } = await chat.send({ id: request.user.id, username: request.user.username }, request.body)
+      const { message, duplicate } = await chat.messages.send({ id: request.user.id, username: request.user.username }, request.body)
       return reply.status(duplicate ? 200 : 201).send(message)
     },
   )
 
   app.get('/chat/messages/:id', { schema: { ...secured, params: IdParams, response: { 200: ChatMessageDetail } } }, async (request) =>
-    chat.detail(request.user.id, request.params.id),
+    chat.queries.detail(request.user.id, request.params.id),
   )
 
   app.patch(
     '/chat/messages/:id',
     { schema: { ...secured, params: IdParams, body: EditMessageBody, response: { 200: ChatMessage } } },
-    async (request) => chat.edit(request.user.id, request.params.id, request.body.text),
+    async (request) => chat.messages.edit(request.user.id, request.params.id, request.body.text),
   )
 
   app.delete(
     '/chat/messages/:id',
     { schema: { ...secured, params: IdParams, querystring: DeleteMessageQuery } },
     async (request, reply) => {
-      await chat.remove(request.user.id, request.params.id, request.query.scope)
+      await chat.messages.remove(request.user.id, request.params.id, request.query.scope)
       return reply.status(204).send()
     },
   )
@@ -49,12 +49,12 @@ export async function messageRoutes(app: App, { chat }: { chat: ChatService }) {
   app.put(
     '/chat/messages/:id/reactions/:emoji',
     { schema: { ...secured, params: ReactionParams, response: { 200: ReactionsReply } } },
-    async (request) => chat.react(request.user.id, request.params.id, request.params.emoji, 'add'),
+    async (request) => chat.messages.react(request.user.id, request.params.id, request.params.emoji, 'add'),
   )
 
   app.delete(
     '/chat/messages/:id/reactions/:emoji',
     { schema: { ...secured, params: ReactionParams, response: { 200: ReactionsReply } } },
-    async (request) => chat.react(request.user.id, request.params.id, request.params.emoji, 'remove'),
+    async (request) => chat.messages.react(request.user.id, request.params.id, request.params.emoji, 'remove'),
   )
 }

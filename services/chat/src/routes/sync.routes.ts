@@ -11,7 +11,7 @@ export async function syncRoutes(app: App, { chat, presence }: { chat: ChatServi
   app.addHook('preHandler', app.authenticate)
 
   app.get('/chat/sync', { schema: { ...secured, querystring: SyncQuery, response: { 200: SyncReply } } }, async (request) =>
-    chat.sync(request.user.id, request.query.since, request.query.limit),
+    chat.queries.sync(request.user.id, request.query.since, request.query.limit),
   )
 
   app.get('/chat/presence', { schema: { ...secured, querystring: PresenceQuery, response: { 200: PresenceReply } } }, async (request) => {

@@ -142,14 +142,16 @@ export class Connection {
     try {
       this.#flushPending()
       while (this.lastSeq < upTo && !this.closed) {
-        const page = await this.#hub.chat.sync(this.userId, encodeCursor(this.lastSeq), 500, upTo)
+        const before = this.lastSeq
+        const page = await this.#hub.chat.queries.sync(this.userId, encodeCursor(this.lastSeq), 500, upTo)
         for (const frame of page.events) {
           const seq = decodeCursor(frame.cursor)
           if (seq !== this.lastSeq + 1) continue
           this.#emit({ frame, seq: decodeCursor(frame.cursor) })
           this.#flushPending()
         }
-        if (page.events.length === 0) break
+        // The log is gap-free; should a page not move us forward, stop rather than spin.
+        if (this.lastSeq === before) break
       }
     } finally {
       this.#filling = false
@@ -180,7 +182,7 @@ export class Connection {
       const batch = this.#delivered
       this.#delivered = new Map()
       for (const [conversationId, upTo] of batch) {
-        this.#hub.chat
+        this.#hub.chat.receipts
           .markDelivered(this.userId, conversationId, upTo)
           .catch((error: unknown) => this.#log.error({ err: error }, 'chat socket: delivered receipt failed'))
       }
@@ -245,28 +247,28 @@ export class Connection {
         const { type: _type, ...body } = frame
         this.#sentClientIds.add(frame.clientId)
         if (this.#sentClientIds.size > 1000) this.#sentClientIds.delete(this.#sentClientIds.values().next().value as string)
-        const { message } = await chat.send({ id: this.userId, username: this.username }, body, this.id)
+        const { message } = await chat.messages.send({ id: this.userId, username: this.username }, body, this.id)
         this.send({ type: 'message.ack', clientId: frame.clientId, message })
         return
       }
       case 'message.edit':
-        await chat.edit(this.userId, frame.messageId, frame.text)
+        await chat.messages.edit(this.userId, frame.messageId, frame.text)
         return
       case 'message.delete':
-        await chat.remove(this.userId, frame.messageId, frame.scope)
+        await chat.messages.remove(this.userId, frame.messageId, frame.scope)
         return
       case 'message.react':
       case 'message.unreact':
-        await chat.react(this.userId, frame.messageId, frame.emoji, frame.type === 'message.react' ? 'add' : 'remove')
+        await chat.messages.react(this.userId, frame.messageId, frame.emoji, frame.type === 'message.react' ? 'add' : 'remove')
         return
       case 'read':
-        await chat.read(this.userId, frame.conversationId, frame.seq)
+        await chat.receipts.read(this.userId, frame.conversationId, frame.seq)
         return
       case 'typing':
         await this.#onTyping(frame.conversationId, frame.state)
         return
       case 'sync': {
-        const page = await chat.sync(this.userId, frame.since)
+        const page = await chat.queries.sync(this.userId, frame.since)
         this.send({ type: 'sync', ...page })
         return
       }
@@ -281,7 +283,7 @@ export class Connection {
     if (!this.#takeTypingToken()) throw new HttpError(429, 'RATE_LIMITED', 'typing frames are rate limited')
     let peerId = this.#peers.get(conversationId)
     if (!peerId) {
-      peerId = await this.#hub.chat.peerIn(this.userId, conversationId)
+      peerId = await this.#hub.chat.queries.peerIn(this.userId, conversationId)
       this.#peers.set(conversationId, peerId)
     }
     const current = this.#typing.get(conversationId)

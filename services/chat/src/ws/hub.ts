@@ -67,7 +67,13 @@ export class Hub {
       const subscription = bus.nc.subscribe(userSubject(bus.namespace, connection.userId), {
         callback: (error, msg) => {
           if (error) return
-          const envelope = msg.json<LiveEnvelope>()
+          let envelope: LiveEnvelope
+          try {
+            envelope = msg.json<LiveEnvelope>()
+          } catch (err) {
+            this.#d.log.warn({ err }, 'chat: malformed live frame dropped')
+            return
+          }
           const current = this.#users.get(connection.userId)
           for (const conn of current?.connections ?? []) conn.offer(envelope)
         },
@@ -120,7 +126,7 @@ export class Hub {
     const { db, relay } = this.#d
     await db.transaction().execute((trx) => enqueueEvent(trx, 'chat', 'chat.presence.changed', change))
     relay.kick()
-    const peers = await this.chat.peersOf(change.userId)
+    const peers = await this.chat.queries.peersOf(change.userId)
     const frame = { type: 'presence' as const, ...change }
     await Promise.all(peers.map((peerId) => this.delivery.send(peerId, { frame })))
   }
@@ -128,6 +134,7 @@ export class Hub {
   async #beat(): Promise<void> {
     if (this.#stopped) return
     const { presence, config } = this.#d
+    const beats: Array<Promise<void>> = []
     for (const entry of this.#users.values()) {
       for (const conn of entry.connections) {
         // Two intervals without a pong: a zombie (its client vanished without closing).
@@ -137,11 +144,18 @@ export class Hub {
         }
         conn.alive = false
         conn.ws.ping()
-        if (!(await presence.heartbeat(conn.userId, conn.id)) && (await presence.connect(conn.userId, conn.id))) {
-          await this.announce({ userId: conn.userId, online: true, lastSeenAt: new Date().toISOString() })
-        }
+        // Swept meanwhile (this instance stalled past the timeout): register again.
+        beats.push(
+          presence.heartbeat(conn.userId, conn.id).then(async (alive) => {
+            if (!alive && (await presence.connect(conn.userId, conn.id))) {
+              await this.announce({ userId: conn.userId, online: true, lastSeenAt: new Date().toISOString() })
+            }
+          }),
+        )
       }
     }
+    // In parallel: ioredis pipelines them, so thousands of sockets cost a few round trips.
+    await Promise.all(beats)
     for (const change of await presence.sweep(config.HEARTBEAT_TIMEOUT_MS)) await this.announce(change)
   }
 

@@ -1,0 +1,297 @@
+import type { ChatMessage, DeleteScope, PostShared, SendMessageBody } from '@sm/contracts'
+import { badRequest, enqueueEvent, forbidden, HttpError, newId, notFound, tooManyRequests } from '@sm/platform'
+import { sql, type Transaction } from 'kysely'
+import type { Static } from 'typebox'
+import type { ChatDatabase, MessageRow } from '../db/database.ts'
+import { findConversation, findMembership, findOrCreateConversation, nextSeq } from '../repositories/conversations.repository.ts'
+import { appendEvents, type LoggedEvent } from '../repositories/events.repository.ts'
+import * as messages from '../repositories/messages.repository.ts'
+import { ensureUser, userExists } from '../repositories/users.repository.ts'
+import type { Caller, ChatServiceDeps } from './chat.service.ts'
+import { publishLogged, toMembers, viewFor } from './fanout.ts'
+import { assertEmoji, renderMessage, snapshotOf, toChatMessage, withFreshMedia } from './views.ts'
+
+type PostSharedEvent = Static<typeof PostShared>
+
+const conversationNotFound = () => notFound('conversation not found', 'CONVERSATION_NOT_FOUND')
+const messageNotFound = () => notFound('message not found', 'MESSAGE_NOT_FOUND')
+
+/**
+ * Sending and changing messages: who may do what to which message, in one transaction per
+ * change, with an entry in each affected member's event log; frames go out after commit.
+ */
+export class MessagesService {
+  readonly #d: ChatServiceDeps
+
+  constructor(deps: ChatServiceDeps) {
+    this.#d = deps
+  }
+
+  // ── Sending ──
+
+  async send(caller: Caller, body: SendMessageBody, origin?: string): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    const { db } = this.#d
+    const retried = await messages.findByClientId(db, caller.id, body.clientId)
+    if (retried) return { message: await viewFor(this.#d, caller.id, retried), duplicate: true }
+
+    if ((body.to === undefined) === (body.conversationId === undefined)) {
+      throw badRequest('VALIDATION', 'give exactly one of `to` and `conversationId`')
+    }
+    const text = body.text ?? null
+    if (body.mediaId === undefined && (text === null || text.trim() === ''))
+      throw badRequest('EMPTY_MESSAGE', 'a message needs text or media')
+
+    let conversationId: string
+    let recipientId: string
+    if (body.to !== undefined) {
+      if (body.to === caller.id) throw badRequest('SELF_MESSAGE', 'you cannot message yourself')
+      if (!(await userExists(db, body.to))) throw notFound('user not found', 'USER_NOT_FOUND')
+      // Nothing in a conversation that does not exist yet can be replied to or quoted.
+      if ((body.replyToId || body.quoteId) && !(await findConversation(db, caller.id, body.to))) {
+        throw notFound('replied or quoted message not found', 'MESSAGE_NOT_FOUND')
+      }
+      await ensureUser(db, caller.id, caller.username, true)
+      const conversation = await findOrCreateConversation(db, caller.id, body.to)
+      conversationId = conversation.id
+      recipientId = body.to
+    } else {
+      const membership = await findMembership(db, body.conversationId as string, caller.id)
+      if (!membership) throw conversationNotFound()
+      conversationId = membership.conversationId
+      recipientId = membership.peerId
+    }
+
+    const replyTo = body.replyToId ? await this.#original(conversationId, body.replyToId) : null
+    const quote = body.quoteId ? await this.#original(conversationId, body.quoteId) : null
+    const media = body.mediaId ? await this.#d.media.claim(caller.id, body.mediaId, conversationId, recipientId) : null
+
+    return this.#store(
+      {
+        conversationId,
+        senderId: caller.id,
+        recipientId,
+        clientId: body.clientId,
+        kind: media ? media.kind : 'text',
+        text: text && text.trim() !== '' ? text : null,
+        media,
+        post: null,
+        replyTo,
+        quote,
+      },
+      origin,
+    )
+  }
+
+  /** social.post.shared → a `post` message; the share id makes redelivery a no-op. */
+  async receiveShare(share: PostSharedEvent, requestId?: string): Promise<void> {
+    const { db } = this.#d
+    if (share.fromUserId === share.toUserId) return
+    await ensureUser(db, share.fromUserId, `user_${share.fromUserId.slice(0, 8)}`, false)
+    await ensureUser(db, share.toUserId, `user_${share.toUserId.slice(0, 8)}`, false)
+    const conversation = await findOrCreateConversation(db, share.fromUserId, share.toUserId)
+    await this.#store(
+      {
+        conversationId: conversation.id,
+        senderId: share.fromUserId,
+        recipientId: share.toUserId,
+        clientId: `share:${share.shareId}`,
+        kind: 'post',
+        text: share.comment,
+        media: null,
+        post: share.post,
+        replyTo: null,
+        quote: null,
+      },
+      undefined,
+      requestId,
+    )
+  }
+
+  async #original(conversationId: string, id: string) {
+    const row = await messages.findMessage(this.#d.db, id)
+    if (!row || row.conversationId !== conversationId) throw notFound('replied or quoted message not found', 'MESSAGE_NOT_FOUND')
+    return snapshotOf(row)
+  }
+
+  async #store(
+    draft: Omit<
+      MessageRow,
+      'id' | 'seq' | 'createdAt' | 'editedAt' | 'deletedAt' | 'deliveredAt' | 'readAt' | 'mediaId' | 'replyToId' | 'quoteId'
+    > & {
+      recipientId: string
+    },
+    origin?: string,
+    requestId?: string,
+  ): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    const { db } = this.#d
+    const { recipientId, ...fields } = draft
+    const outcome = await db
+      .transaction()
+      .execute(async (trx) => {
+        const seq = await nextSeq(trx, draft.conversationId)
+        const row = await messages.insertMessage(trx, {
+          ...fields,
+          id: newId(),
+          seq,
+          mediaId: fields.media?.id ?? null,
+          replyToId: fields.replyTo?.id ?? null,
+          quoteId: fields.quote?.id ?? null,
+          editedAt: null,
+          deletedAt: null,
+          deliveredAt: null,
+          readAt: null,
+        })
+        // A concurrent retry of the same clientId won: undo our seq, answer with theirs.
+        if (!row) throw new DuplicateSend()
+        const message = toChatMessage(row)
+        const frame = { type: 'message.new', message }
+        const logged = await appendEvents(trx, [
+          { userId: draft.senderId, type: 'message.new', payload: frame },
+          { userId: recipientId, type: 'message.new', payload: frame },
+        ])
+        await enqueueEvent(
+          trx,
+          'chat',
+          'chat.message.created',
+          {
+            messageId: row.id,
+            conversationId: row.conversationId,
+            seq: row.seq,
+            senderId: row.senderId,
+            recipientId,
+            kind: row.kind,
+            createdAt: message.createdAt,
+          },
+          requestId,
+        )
+        return { message, logged }
+      })
+      .catch(async (error: unknown) => {
+        if (!(error instanceof DuplicateSend)) throw error
+        return undefined
+      })
+    if (!outcome) {
+      const original = await messages.findByClientId(db, draft.senderId, draft.clientId)
+      if (!original) throw new HttpError(409, 'CONFLICT', 'message could not be stored; retry')
+      return { message: await viewFor(this.#d, draft.senderId, original), duplicate: true }
+    }
+    this.#d.relay.kick()
+    await publishLogged(this.#d, outcome.logged, origin ? { userId: draft.senderId, connId: origin } : undefined)
+    const [fresh] = await withFreshMedia(this.#d.media, draft.senderId, [{ message: outcome.message }])
+    return { message: (fresh?.message ?? outcome.message) as ChatMessage, duplicate: false }
+  }
+
+  // ── Changing messages ──
+
+  async edit(userId: string, messageId: string, text: string): Promise<ChatMessage> {
+    if (text.trim() === '') throw badRequest('EMPTY_MESSAGE', 'text must not be empty')
+    const { db, config } = this.#d
+    const result = await db.transaction().execute(async (trx) => {
+      const row = await this.#visibleForUpdate(trx, userId, messageId)
+      if (row.senderId !== userId) throw forbidden('only the sender can edit a message', 'NOT_SENDER')
+      if (row.deletedAt) throw new HttpError(409, 'MESSAGE_DELETED', 'message was deleted')
+      if (row.kind !== 'text') throw badRequest('NOT_EDITABLE', 'only text messages can be edited')
+      if (Date.now() - row.createdAt.getTime() > config.EDIT_WINDOW_S * 1000) {
+        throw forbidden('the edit window has passed', 'EDIT_WINDOW_EXPIRED')
+      }
+      if (row.text === text) return { message: await renderMessage(trx, row), logged: [] as LoggedEvent[] }
+      await this.#takeEditToken(userId)
+      await trx
+        .insertInto('messageEdits')
+        .values({ messageId, previousText: row.text ?? '', text })
+        .execute()
+      const updated = await trx
+        .updateTable('messages')
+        .set({ text, editedAt: sql`now()` })
+        .where('id', '=', messageId)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      const message = await renderMessage(trx, updated)
+      const logged = await toMembers(trx, row.conversationId, 'message.edited', { type: 'message.edited', message })
+      return { message, logged }
+    })
+    await publishLogged(this.#d, result.logged)
+    const [fresh] = await withFreshMedia(this.#d.media, userId, [{ message: result.message }])
+    return fresh?.message ?? result.message
+  }
+
+  /** Fixed one-minute window per user in Redis, shared by every instance. */
+  async #takeEditToken(userId: string): Promise<void> {
+    const minute = Math.floor(Date.now() / 60_000)
+    const key = `edit-rate:${userId}:${minute}`
+    const results = await this.#d.redis.multi().incr(key).expire(key, 61).exec()
+    const count = Number(results?.[0]?.[1] ?? 0)
+    if (count > this.#d.config.EDIT_RATE_PER_MIN) throw tooManyRequests(60 - (Math.floor(Date.now() / 1000) % 60), 'too many edits')
+  }
+
+  async remove(userId: string, messageId: string, scope: DeleteScope): Promise<void> {
+    const { db, config } = this.#d
+    const result = await db.transaction().execute(async (trx) => {
+      const row = await messages.findMessageForUpdate(trx, messageId)
+      const membership = row ? await findMembership(trx, row.conversationId, userId) : undefined
+      if (!row || !membership) throw messageNotFound()
+      const frame = { type: 'message.deleted', conversationId: row.conversationId, messageId, scope }
+      if (scope === 'me') {
+        const hidden = await messages.hideMessage(trx, userId, messageId)
+        return { logged: hidden ? await appendEvents(trx, [{ userId, type: 'message.deleted', payload: frame }]) : [], released: null }
+      }
+      if (row.senderId !== userId) throw forbidden('only the sender can delete a message for everyone', 'NOT_SENDER')
+      if (row.deletedAt) return { logged: [], released: null }
+      if (Date.now() - row.createdAt.getTime() > config.DELETE_WINDOW_S * 1000) {
+        throw forbidden('the delete-for-everyone window has passed', 'DELETE_WINDOW_EXPIRED')
+      }
+      await trx
+        .updateTable('messages')
+        .set({ text: null, media: null, post: null, deletedAt: sql`now()` })
+        .where('id', '=', messageId)
+        .execute()
+      await trx.deleteFrom('reactions').where('messageId', '=', messageId).execute()
+      await trx.deleteFrom('messageEdits').where('messageId', '=', messageId).execute()
+      const logged = await toMembers(trx, row.conversationId, 'message.deleted', frame)
+      return { logged, released: row.mediaId ? { ids: [row.mediaId], conversationId: row.conversationId } : null }
+    })
+    await publishLogged(this.#d, result.logged)
+    if (result.released) await this.#d.media.release(result.released.ids, result.released.conversationId)
+  }
+
+  async react(userId: string, messageId: string, emoji: string, action: 'add' | 'remove') {
+    assertEmoji(emoji)
+    const { db } = this.#d
+    const result = await db.transaction().execute(async (trx) => {
+      const row = await this.#visibleForUpdate(trx, userId, messageId)
+      if (row.deletedAt) throw new HttpError(409, 'MESSAGE_DELETED', 'message was deleted')
+      const changed =
+        action === 'add'
+          ? await trx
+              .insertInto('reactions')
+              .values({ messageId, userId, emoji })
+              .onConflict((oc) => oc.doNothing())
+              .returning('emoji')
+              .executeTakeFirst()
+          : await trx
+              .deleteFrom('reactions')
+              .where('messageId', '=', messageId)
+              .where('userId', '=', userId)
+              .where('emoji', '=', emoji)
+              .returning('emoji')
+              .executeTakeFirst()
+      const frame = { type: 'reaction', conversationId: row.conversationId, messageId, userId, emoji, action }
+      const logged = changed ? await toMembers(trx, row.conversationId, 'reaction', frame) : []
+      const reactions = (await messages.reactionsFor(trx, [messageId])).get(messageId) ?? []
+      return { logged, reactions }
+    })
+    await publishLogged(this.#d, result.logged)
+    return { messageId, reactions: result.reactions }
+  }
+
+  /** A message the caller may act on: a member's, not hidden from them or cleared away. Locked. */
+  async #visibleForUpdate(trx: Transaction<ChatDatabase>, userId: string, messageId: string): Promise<MessageRow> {
+    const row = await messages.findMessageForUpdate(trx, messageId)
+    const membership = row ? await findMembership(trx, row.conversationId, userId) : undefined
+    if (!row || !membership || row.seq <= membership.clearedSeq || (await messages.isHidden(trx, userId, messageId)))
+      throw messageNotFound()
+    return row
+  }
+}
+
+class DuplicateSend extends Error {}
