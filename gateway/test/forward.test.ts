@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http'
+import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { startGateway } from './helper.ts'
@@ -34,6 +34,11 @@ async function startScriptedUpstream(t: Test) {
       return
     }
     if (request.url === '/media/slow') return // never answers: the client gives up first
+    if (request.url === '/media/refuse-early') {
+      // Answers before reading the body, as a service refusing an oversized upload does.
+      response.writeHead(413, { 'content-type': 'application/json' }).end('{"code":"TOO_LARGE"}')
+      return
+    }
     if (request.url === '/media/upload') {
       let bytes = 0
       request.on('data', (c: Buffer) => {
@@ -127,3 +132,34 @@ t.test('proxied requests are counted in the gateway metrics', async (t) => {
   const metrics = await fetch(`${gateway.url}/metrics`).then((r) => r.text())
   t.match(metrics, /http_request_duration_seconds_count\{[^}]*route="\/media\/\*"[^}]*\}/)
 })
+
+t.test(
+  'an answer that comes before the request body is read closes the connection, so the next request is not stuck behind the unread body',
+  async (t) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    t.teardown(() => agent.destroy())
+    const body = Buffer.alloc(8 * 1024 * 1024, 2)
+    const refused = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(
+        `${gateway.url}/media/refuse-early`,
+        { method: 'POST', agent, headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': body.length } },
+        resolve,
+      )
+      req.on('error', () => undefined)
+      req.on('error', reject)
+      req.end(body)
+    })
+    t.equal(refused.statusCode, 413)
+    t.equal(refused.headers.connection, 'close', 'the client is told not to reuse the connection')
+    refused.resume()
+    const started = Date.now()
+    const next = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(`${gateway.url}/media/big`, { agent }, resolve)
+      req.on('error', reject)
+      req.end()
+    })
+    next.resume()
+    t.equal(next.statusCode, 200)
+    t.ok(Date.now() - started < 2_000, 'the next request is answered at once')
+  },
+)

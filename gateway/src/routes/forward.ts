@@ -86,7 +86,12 @@ export class Forwarder {
           signal: abort.signal,
         },
         ({ statusCode, headers }) => {
-          res.writeHead(statusCode, responseHeaders(reply, headers as IncomingHttpHeaders))
+          const outgoing = responseHeaders(reply, headers as IncomingHttpHeaders)
+          // The service answered before the client finished sending its body (an upload refused
+          // early). The rest of that body is never read, so this connection cannot carry another
+          // request: say so, and Node closes it once the answer is out.
+          if (!request.raw.complete) outgoing.connection = 'close'
+          res.writeHead(statusCode, outgoing)
           return res
         },
       )
