@@ -1,7 +1,8 @@
 /**
  * Profiles GET /feed: starts social as its own process with --cpu-prof, seeds it with the bench's
  * seeder, saturates /feed directly (bench's load worker, its own process), then prints the
- * functions with the most self time. Usage: node services/social/scripts/profile-feed.ts [path=/feed]
+ * functions with the most self time.
+ * Usage: node services/social/scripts/profile-feed.ts [/feed | /users/:username/posts | compose]
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -27,8 +28,9 @@ const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`
     LOG_LEVEL: 'warn',
     FANOUT_FOLLOWER_LIMIT: '2000',
   },
-  stdio: 'inherit',
+  stdio: ['ignore', 'ignore', 'inherit'],
 })
+process.on('exit', () => child.kill('SIGKILL'))
 const base = `http://127.0.0.1:${port}`
 for (;;) {
   if (
@@ -52,11 +54,14 @@ const sample = seeded.users
   .filter((u) => u.following > 0)
   .sort((a, b) => b.following - a.following)
   .slice(0, 300)
-const requests = sample.map((u) => ({
-  path: path.replace(':username', u.username),
+const compose = path === 'compose'
+const requests = sample.map((u, i) => ({
+  path: compose ? '/posts' : path.replace(':username', u.username),
   headers: { authorization: `Bearer ${signAccessToken(keys, { id: u.id, username: u.username }, 3_600_000)}` },
+  ...(compose && { method: 'POST', body: JSON.stringify({ text: `bench post ${i} about #bench #tag${i % 50}` }) }),
 }))
-for (const r of requests) await fetch(`${base}${r.path}`, { headers: r.headers })
+// Warm-up: every sampled user's timeline is built once (a first visit).
+for (const r of requests) await fetch(`${base}/feed`, { headers: r.headers })
 const jobFile = join(profDir, 'job.json')
 writeFileSync(jobFile, JSON.stringify({ kind: 'saturate', target: { url: base, requests }, connections: 20, durationS: 8 }))
 const ticks = () => {

@@ -8,7 +8,7 @@ import { findProfileById } from '../repositories/profiles.repository.ts'
 import type { TimelineStore } from '../services/timeline.store.ts'
 
 const DURABLE = 'social-timeline'
-const FOLLOWER_PAGE = 1_000
+const FOLLOWER_PAGE = 500
 
 /**
  * Fan-out on write, from the event path (never inside a request): new posts go into the
@@ -24,37 +24,37 @@ export function startTimelineConsumer(deps: {
 }): Promise<RunningConsumer> {
   const { bus, db, timelines, log } = deps
 
-  async function forEachFollower(authorId: string, apply: (followerId: string) => Promise<void>): Promise<void> {
+  async function forEachFollowerPage(authorId: string, apply: (followerIds: string[]) => Promise<void>): Promise<void> {
     let after: string | undefined
     for (;;) {
       const page = await findFollowerIds(db, authorId, after, FOLLOWER_PAGE)
-      await Promise.all(page.map(apply))
+      await apply(page)
       if (page.length < FOLLOWER_PAGE) return
       after = page.at(-1)
     }
   }
 
   async function postWritten(data: EventPayload<'social.post.created'>): Promise<void> {
-    await timelines.add(data.author.id, [data.postId])
+    await timelines.add([data.author.id], [data.postId])
     const author = await findProfileById(db, data.author.id)
     if (!author || author.fanoutOnRead) return
-    await forEachFollower(author.id, (followerId) => timelines.add(followerId, [data.postId]))
+    await forEachFollowerPage(author.id, (followerIds) => timelines.add(followerIds, [data.postId]))
   }
 
   async function postDeleted(data: EventPayload<'social.post.deleted'>): Promise<void> {
-    await timelines.remove(data.authorId, [data.postId])
+    await timelines.remove([data.authorId], [data.postId])
     const author = await findProfileById(db, data.authorId)
     // Very-followed authors were never fanned out; reads skip deleted posts anyway.
     if (!author || author.fanoutOnRead) return
-    await forEachFollower(author.id, (followerId) => timelines.remove(followerId, [data.postId]))
+    await forEachFollowerPage(author.id, (followerIds) => timelines.remove(followerIds, [data.postId]))
   }
 
   async function followChanged(data: EventPayload<'social.follow.created'>, created: boolean): Promise<void> {
     const followee = await findProfileById(db, data.followeeId)
     if (!followee) return
     const ids = await findAuthorPostIds(db, data.followeeId, timelines.cap)
-    if (!created) await timelines.remove(data.followerId, ids)
-    else if (!followee.fanoutOnRead) await timelines.add(data.followerId, ids, ids.length >= timelines.cap)
+    if (!created) await timelines.remove([data.followerId], ids)
+    else if (!followee.fanoutOnRead) await timelines.add([data.followerId], ids, ids.length >= timelines.cap)
   }
 
   return startConsumer({

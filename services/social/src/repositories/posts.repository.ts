@@ -190,7 +190,12 @@ export async function insertPost(
     .insertInto('posts')
     .values({ ...post, media: JSON.stringify(post.media) as unknown as MediaRef[] })
     .execute()
-  await replaceHashtags(db, post.id, post.hashtags, post.createdAt)
+  if (post.hashtags.length > 0) {
+    await db
+      .insertInto('postHashtags')
+      .values(post.hashtags.map((tag) => ({ tag, postId: post.id, createdAt: post.createdAt })))
+      .execute()
+  }
 }
 
 export async function replaceHashtags(db: Db, postId: string, tags: string[], createdAt: Date): Promise<void> {

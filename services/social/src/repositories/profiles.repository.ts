@@ -45,14 +45,14 @@ export async function updateProfile(db: Db, id: string, patch: Updateable<Profil
     .executeTakeFirstOrThrow()
 }
 
-/** Counter deltas on one profile, in the caller's transaction (`x = x + d` keeps them exact). */
+/** Counter deltas on one profile, in the caller's transaction (`x = x + d` keeps them exact); returns the row. */
 export async function bumpProfileCounters(
   db: Db,
   id: string,
   delta: { followers?: number; following?: number; posts?: number },
   fanoutLimit?: number,
-): Promise<void> {
-  await db
+): Promise<ProfileRow | undefined> {
+  return db
     .updateTable('profiles')
     .set((eb) => ({
       followersCount: eb('followersCount', '+', delta.followers ?? 0),
@@ -63,5 +63,6 @@ export async function bumpProfileCounters(
         : { fanoutOnRead: sql<boolean>`fanout_on_read or followers_count + ${delta.followers ?? 0} >= ${fanoutLimit}` }),
     }))
     .where('id', '=', id)
-    .execute()
+    .returningAll()
+    .executeTakeFirst()
 }

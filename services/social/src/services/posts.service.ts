@@ -60,26 +60,36 @@ export class PostsService {
     const { id, createdAt } = newTimedId()
     const claimed = await media.claim(user.id, 'post', mediaIds, postRef(id))
     const hashtags = parseHashtags(text)
-    await db
+    const event = await db
       .transaction()
       .execute(async (trx) => {
         await insertPost(trx, { id, authorId: user.id, text, hashtags, media: claimed, createdAt })
-        await bumpProfileCounters(trx, user.id, { posts: 1 })
-        const author = await findProfileById(trx, user.id)
-        await enqueueEvent(
-          trx,
-          PRODUCER,
-          'social.post.created',
-          writtenEvent({ id, text, hashtags, media: claimed, createdAt, editedAt: null, version: 1 }, author),
-          requestId,
-        )
+        const author = await bumpProfileCounters(trx, user.id, { posts: 1 })
+        const written = writtenEvent({ id, text, hashtags, media: claimed, createdAt, editedAt: null, version: 1 }, author)
+        await enqueueEvent(trx, PRODUCER, 'social.post.created', written, requestId)
+        return written
       })
       .catch(async (error: unknown) => {
         await media.release(mediaIds, postRef(id))
         throw error
       })
     relay.kick()
-    return this.get(id, user.id)
+    // Everything a new post shows is known here: no read back.
+    return {
+      id,
+      author: event.author,
+      text,
+      hashtags,
+      media: claimed,
+      likes: 0,
+      dislikes: 0,
+      comments: 0,
+      views: 0,
+      shares: 0,
+      myVote: 0,
+      createdAt: event.createdAt,
+      editedAt: null,
+    }
   }
 
   async get(id: string, viewerId: string | undefined): Promise<Post> {

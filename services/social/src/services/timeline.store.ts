@@ -30,33 +30,41 @@ end
 local function has(key, member) return redis.call('ZSCORE', key, member) ~= false end
 `
 
-// KEYS[1] timeline; ARGV: cap, maybeMore ('1': the ids are an author's newest `cap`, there may be older), ids...
+// KEYS: timelines (one per follower when fanning out); ARGV: cap, maybeMore ('1': the ids are an
+// author's newest `cap`, there may be older ones), ids... Timelines that do not exist are skipped.
 const ADD = `${TRIM}
-local key = KEYS[1]
-if redis.call('EXISTS', key) == 0 then return -1 end
 local cap = tonumber(ARGV[1])
-local truncated = has(key, '!t')
-local oldest = redis.call('ZRANGEBYLEX', key, '[0', '+', 'LIMIT', 0, 1)[1]
-if truncated and not oldest then
-  redis.call('DEL', key)
-  return -1
+local function add_to(key)
+  if redis.call('EXISTS', key) == 0 then return 0 end
+  local truncated = has(key, '!t')
+  local oldest = redis.call('ZRANGEBYLEX', key, '[0', '+', 'LIMIT', 0, 1)[1]
+  if truncated and not oldest then
+    redis.call('DEL', key)
+    return 0
+  end
+  local added = 0
+  for i = 3, #ARGV do
+    -- In a truncated set only ids newer than its oldest member keep the invariant.
+    if (not truncated) or ARGV[i] > oldest then added = added + redis.call('ZADD', key, 0, ARGV[i]) end
+  end
+  if ARGV[2] == '1' then truncate(key) end
+  trim(key, cap)
+  return added
 end
-local added = 0
-for i = 3, #ARGV do
-  -- In a truncated set only ids newer than its oldest member keep the invariant.
-  if (not truncated) or ARGV[i] > oldest then added = added + redis.call('ZADD', key, 0, ARGV[i]) end
-end
-if ARGV[2] == '1' then truncate(key) end
-trim(key, cap)
-return added`
+local total = 0
+for k = 1, #KEYS do total = total + add_to(KEYS[k]) end
+return total`
 
-// KEYS[1] timeline; ARGV: cap, ids... Removes ids; a truncated set that ran low is dropped (rebuilt on read).
+// KEYS: timelines; ARGV: cap, ids... Removes ids; a truncated set that ran low is dropped (rebuilt on read).
 const REMOVE = `
-local key = KEYS[1]
-if redis.call('EXISTS', key) == 0 then return -1 end
 local removed = 0
-for i = 2, #ARGV do removed = removed + redis.call('ZREM', key, ARGV[i]) end
-if redis.call('ZSCORE', key, '!t') and redis.call('ZLEXCOUNT', key, '[0', '+') < tonumber(ARGV[1]) / 4 then redis.call('DEL', key) end
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  if redis.call('EXISTS', key) == 1 then
+    for i = 2, #ARGV do removed = removed + redis.call('ZREM', key, ARGV[i]) end
+    if redis.call('ZSCORE', key, '!t') and redis.call('ZLEXCOUNT', key, '[0', '+') < tonumber(ARGV[1]) / 4 then redis.call('DEL', key) end
+  end
+end
 return removed`
 
 // KEYS[1] timeline; ARGV: ttl. Starts a build unless one exists; returns 1 when the caller should build.
@@ -92,8 +100,8 @@ table.insert(ids, 1, sentinel)
 return ids`
 
 interface TimelineCommands {
-  timelineAdd(key: string, ...args: Array<string | number>): Promise<number>
-  timelineRemove(key: string, ...args: Array<string | number>): Promise<number>
+  timelineAdd(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>
+  timelineRemove(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>
   timelineBegin(key: string, ttl: number): Promise<number>
   timelineFinish(key: string, ...args: Array<string | number>): Promise<number>
   timelineRead(key: string, max: string, count: number, ttl: number): Promise<string[]>
@@ -107,15 +115,12 @@ export class TimelineStore {
   constructor(redis: Redis, opts: { cap: number; ttlSeconds: number }) {
     this.cap = opts.cap
     this.#ttlSeconds = opts.ttlSeconds
-    for (const [name, lua] of Object.entries({
-      timelineAdd: ADD,
-      timelineRemove: REMOVE,
-      timelineBegin: BEGIN,
-      timelineFinish: FINISH,
-      timelineRead: READ,
-    })) {
+    for (const [name, lua] of Object.entries({ timelineBegin: BEGIN, timelineFinish: FINISH, timelineRead: READ })) {
       redis.defineCommand(name, { numberOfKeys: 1, lua })
     }
+    // Any number of timelines per call: a post reaches a page of followers in one round trip.
+    redis.defineCommand('timelineAdd', { lua: ADD })
+    redis.defineCommand('timelineRemove', { lua: REMOVE })
     this.#redis = redis as Redis & TimelineCommands
   }
 
@@ -128,17 +133,17 @@ export class TimelineStore {
     if (this.#redis.status !== 'ready') throw new Error(`redis is ${this.#redis.status}`)
   }
 
-  /** Adds ids to an existing timeline (no-op when the user has none in Redis). */
-  async add(userId: string, ids: string[], maybeMore = false): Promise<void> {
-    if (ids.length === 0) return
+  /** Adds ids to the users' existing timelines (users with none in Redis are skipped). */
+  async add(userIds: string[], ids: string[], maybeMore = false): Promise<void> {
+    if (ids.length === 0 || userIds.length === 0) return
     this.#assertConnected()
-    await this.#redis.timelineAdd(TimelineStore.key(userId), this.cap, maybeMore ? '1' : '0', ...ids)
+    await this.#redis.timelineAdd(userIds.length, ...userIds.map(TimelineStore.key), this.cap, maybeMore ? '1' : '0', ...ids)
   }
 
-  async remove(userId: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return
+  async remove(userIds: string[], ids: string[]): Promise<void> {
+    if (ids.length === 0 || userIds.length === 0) return
     this.#assertConnected()
-    await this.#redis.timelineRemove(TimelineStore.key(userId), this.cap, ...ids)
+    await this.#redis.timelineRemove(userIds.length, ...userIds.map(TimelineStore.key), this.cap, ...ids)
   }
 
   /** Claims the build of a missing timeline: true when this caller should run it. */
