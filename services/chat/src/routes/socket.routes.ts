@@ -40,7 +40,9 @@ export async function socketRoutes(app: App, { hub, redis, config }: SocketRoute
   }
 
   app.get('/chat/ws', { websocket: true, preValidation: authenticateUpgrade }, (socket, request) => {
+    // Take what the socket needs from the request; closures below must not keep it alive.
     const since = (request.query as { since?: unknown }).since
+    const log = request.log
     const connection = new Connection({
       id: randomUUID(),
       userId: request.user.id,
@@ -48,7 +50,7 @@ export async function socketRoutes(app: App, { hub, redis, config }: SocketRoute
       ws: socket,
       hub,
       config,
-      log: request.log,
+      log,
     })
     // Listeners first: frames sent while the connection catches up are not lost.
     socket.on('message', (data, isBinary) => connection.handle(data as Buffer, isBinary))
@@ -56,10 +58,10 @@ export async function socketRoutes(app: App, { hub, redis, config }: SocketRoute
       connection.alive = true
     })
     socket.on('close', () => {
-      hub.detach(connection).catch((error: unknown) => request.log.error({ err: error }, 'chat socket: detach failed'))
+      hub.detach(connection).catch((error: unknown) => log.error({ err: error }, 'chat socket: detach failed'))
     })
     hub.attach(connection, typeof since === 'string' ? since : undefined).catch((error: unknown) => {
-      request.log.error({ err: error }, 'chat socket: attach failed')
+      log.error({ err: error }, 'chat socket: attach failed')
       socket.close(1011, 'internal error')
     })
   })

@@ -45,13 +45,15 @@ export class MessagesService {
     let recipientId: string
     if (body.to !== undefined) {
       if (body.to === caller.id) throw badRequest('SELF_MESSAGE', 'you cannot message yourself')
-      if (!(await userExists(db, body.to))) throw notFound('user not found', 'USER_NOT_FOUND')
-      // Nothing in a conversation that does not exist yet can be replied to or quoted.
-      if ((body.replyToId || body.quoteId) && !(await findConversation(db, caller.id, body.to))) {
-        throw notFound('replied or quoted message not found', 'MESSAGE_NOT_FOUND')
+      // The common case, an existing pair, costs one lookup; a new pair checks the recipient first.
+      let conversation = await findConversation(db, caller.id, body.to)
+      if (!conversation) {
+        if (!(await userExists(db, body.to))) throw notFound('user not found', 'USER_NOT_FOUND')
+        // Nothing in a conversation that does not exist yet can be replied to or quoted.
+        if (body.replyToId || body.quoteId) throw notFound('replied or quoted message not found', 'MESSAGE_NOT_FOUND')
+        await ensureUser(db, caller.id, caller.username, true)
+        conversation = await findOrCreateConversation(db, caller.id, body.to)
       }
-      await ensureUser(db, caller.id, caller.username, true)
-      const conversation = await findOrCreateConversation(db, caller.id, body.to)
       conversationId = conversation.id
       recipientId = body.to
     } else {
