@@ -9,13 +9,7 @@ import { CamelCasePlugin, type CompiledQuery, Kysely, PostgresDialect } from 'ky
 import pg from 'pg'
 import type { SocialDatabase } from '../src/db/database.ts'
 import { migrations } from '../src/db/migrations/index.ts'
-import {
-  findAuthorPage,
-  findFeedKeysBefore,
-  findHashtagPage,
-  findMergedAuthorKeys,
-  findPostViews,
-} from '../src/repositories/posts.repository.ts'
+import { findAuthorPage, findFeedKeysBefore, findFeedWindow, findHashtagPage } from '../src/repositories/posts.repository.ts'
 
 const [users = 5_000, followsPerUser = 50, posts = 300_000] = process.argv.slice(2).map(Number)
 const url = process.env.EXPLAIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/social_explain'
@@ -109,20 +103,14 @@ for (const [who, user] of [
   ['user following the most accounts', heavy],
 ] as const) {
   const page = await findFeedKeysBefore(db, user.id, undefined, 21)
-  await explain(`hydration of a 20-post page (${who})`, () =>
-    findPostViews(
-      db,
-      page.map((p) => p.id),
-      user.id,
-      user.id,
-    ),
+  await explain(`feed page: window + read-time merge + hydration, one query (${who})`, () =>
+    findFeedWindow(db, { userId: user.id, ids: page.map((p) => p.id), merge: true, cursor: undefined, limit: 21 }),
   )
   await explain(`fallback beyond the cap, first page (${who})`, () => findFeedKeysBefore(db, user.id, undefined, 21))
   await explain(`fallback beyond the cap, deep cursor half-way through the data (${who})`, () =>
     findFeedKeysBefore(db, user.id, cursor, 21),
   )
   await explain(`building a missing timeline: the newest 800 ids (${who})`, () => findFeedKeysBefore(db, user.id, undefined, 800))
-  await explain(`read-time merge of very-followed authors (${who})`, () => findMergedAuthorKeys(db, user.id, cursor, 21))
 }
 await explain('user posts page, deep cursor', () => findAuthorPage(db, typical.id, typical.id, cursor, 20))
 await explain('hashtag page, deep cursor', () => findHashtagPage(db, 'tag7', typical.id, cursor, 20))

@@ -100,24 +100,6 @@ export async function findFeedKeysBefore(db: Db, userId: string, cursor: Cursor 
   return result.rows
 }
 
-/** Newest posts by the authors a user follows whose posts are merged at read time (no fan-out). */
-export async function findMergedAuthorKeys(db: Db, userId: string, cursor: Cursor | undefined, limit: number): Promise<PostKey[]> {
-  const result = await sql<PostKey>`
-    select p.id, p.created_at as "createdAt"
-    from follows f
-    join profiles a on a.id = f.followee_id and a.fanout_on_read
-    cross join lateral (
-      select id, created_at from posts
-      where author_id = f.followee_id ${before(cursor)}
-      order by created_at desc, id desc
-      limit ${limit}
-    ) p
-    where f.follower_id = ${userId}
-    order by p.created_at desc, p.id desc
-    limit ${limit}`.execute(db)
-  return result.rows
-}
-
 export interface FeedWindowRow extends Partial<PostView> {
   windowId: string
 }
