@@ -146,6 +146,11 @@ t.test('very-followed authors are not fanned out but merged at read time', async
   await eventually(async () => (await redis.zscore(timelineKey(fan), marker)) !== null)
   t.equal(await redis.zscore(timelineKey(fan), famous), null, 'the star’s post was not written into the fan’s timeline')
   t.same(await walk(fan), [marker, famous, early])
+  await http.delete(`/posts/${famous}`, star)
+  t.same(await walk(fan), [marker, early], 'a deleted post of a very-followed author is gone too')
+  const other = fans[1] as TestUser
+  const otherMarker = await post(other, 'the star’s delete event has been handled before this one')
+  await eventually(async () => (await redis.zscore(timelineKey(other), otherMarker)) !== null || (await walk(other)).includes(otherMarker))
   await http.delete(`/users/${star.username}/follow`, fan)
   t.same(await walk(fan), [marker])
 })
