@@ -200,16 +200,8 @@ export const ErrorFrame = Type.Object({
   ref: Type.Optional(Type.String()),
 })
 
-/** An entry of the per-user event log, as `sync` returns it (the frame it was sent as). */
-export const ChatEvent = Type.Union([
-  MessageNewFrame,
-  MessageEditedFrame,
-  MessageDeletedFrame,
-  ReactionFrame,
-  DeliveredFrame,
-  ReadFrame,
-  ClearedFrame,
-])
+/** An entry of the per-user event log, as `sync` returns it (the frame it was sent as). Delivered receipts are live only. */
+export const ChatEvent = Type.Union([MessageNewFrame, MessageEditedFrame, MessageDeletedFrame, ReactionFrame, ReadFrame, ClearedFrame])
 export type ChatEvent = Static<typeof ChatEvent>
 
 export const SyncReply = Type.Object({ events: Type.Array(ChatEvent), cursor: Type.String(), hasMore: Type.Boolean() })

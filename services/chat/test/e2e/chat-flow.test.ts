@@ -114,6 +114,20 @@ t.test('two users on two chat instances exchange every kind of message through t
   await bob.client.chat.clear(conversationId)
   t.same((await bob.client.chat.messages(conversationId)).items, [])
   t.equal((await alice.client.chat.messages(conversationId)).items.length, 5)
+  t.equal((await bob.client.chat.conversations()).items[0]?.unread, 0, 'cleared messages are not unread')
+
+  // An ack lost with a dropped connection: the retry with the same clientId is acked with the one message.
+  const retryId = randomUUID()
+  const doomed = await bob.client.chat.connect()
+  doomed.send({ type: 'message.send', clientId: retryId, conversationId, text: 'did this arrive?' })
+  doomed.ws.terminate()
+  const again = await b.sendMessage({ clientId: retryId, conversationId, text: 'did this arrive?' })
+  const copies = (await alice.client.chat.messages(conversationId, { limit: 100 })).items.filter((m) => m.clientId === retryId)
+  t.same(
+    copies.map((m) => m.id),
+    [again.id],
+    'exactly one message',
+  )
 
   // Hostile input through the gateway: an error frame, the socket stays.
   b.sendRaw('{nope')
