@@ -2,7 +2,7 @@
  * Profiles GET /feed: starts social as its own process with --cpu-prof, seeds it with the bench's
  * seeder, saturates /feed directly (bench's load worker, its own process), then prints the
  * functions with the most self time.
- * Usage: node services/social/scripts/profile-feed.ts [/feed | /users/:username/posts | compose]
+ * Usage: node services/social/scripts/profile-feed.ts [/feed | deep | /users/:username/posts | compose]
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -62,6 +62,20 @@ const requests = sample.map((u, i) => ({
 }))
 // Warm-up: every sampled user's timeline is built once (a first visit).
 for (const r of requests) await fetch(`${base}/feed`, { headers: r.headers })
+if (path === 'deep') {
+  // Deep pages: 45 pages of 20 down (900 posts, past the 800-id cap), as the bench's deep measure.
+  for (const r of requests) {
+    let cursor: string | null = null
+    for (let page = 0; page < 45; page++) {
+      const body = (await (await fetch(`${base}/feed${cursor ? `?cursor=${cursor}` : ''}`, { headers: r.headers })).json()) as {
+        nextCursor: string | null
+      }
+      if (!body.nextCursor) break
+      cursor = body.nextCursor
+    }
+    r.path = `/feed${cursor ? `?cursor=${cursor}` : ''}`
+  }
+}
 const jobFile = join(profDir, 'job.json')
 writeFileSync(jobFile, JSON.stringify({ kind: 'saturate', target: { url: base, requests }, connections: 20, durationS: 8 }))
 const ticks = () => {

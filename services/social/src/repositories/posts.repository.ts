@@ -105,17 +105,35 @@ export interface FeedWindowRow extends Partial<PostView> {
 }
 
 /**
- * One feed page in one round trip: the candidate ids (from the Redis timeline, or Postgres
- * below it), plus — when `merge` — the newest posts of followed very-followed authors, sorted
- * by id, cut to `limit`, and hydrated (author summary, the viewer's vote). Every window id comes
- * back in order; a row without `id` is a post that vanished (deleted, or its author no longer
- * followed), so the caller can still place its cursor.
+ * One feed page in one round trip: the candidate ids from the Redis timeline, plus — with
+ * `fallback` — the user's and their followees' posts older than `fallback.before` (pages beyond
+ * the timeline, or no timeline at all), plus — with `merge` — the newest posts of followed
+ * very-followed authors; sorted by id, cut to `limit`, and hydrated (author summary, the
+ * viewer's vote). Every window id comes back in order; a row without `id` is a post that
+ * vanished (deleted, or its author no longer followed), so the caller can still place its cursor.
  */
 export async function findFeedWindow(
   db: Db,
-  opts: { userId: string; ids: string[]; merge: boolean; cursor: Cursor | undefined; limit: number },
+  opts: {
+    userId: string
+    ids: string[]
+    merge: boolean
+    fallback: { before: Cursor | undefined } | undefined
+    cursor: Cursor | undefined
+    limit: number
+  },
 ): Promise<FeedWindowRow[]> {
   const { userId, ids, cursor, limit } = opts
+  const fallback = opts.fallback
+    ? sql`
+      union
+      select p.id from (select ${userId}::uuid as author_id union all select followee_id from follows where follower_id = ${userId}) fa
+      cross join lateral (
+        select id from posts where author_id = fa.author_id ${before(opts.fallback.before)}
+        order by created_at desc, id desc
+        limit ${limit}
+      ) p`
+    : sql``
   const merged = opts.merge
     ? sql`
       union
@@ -130,7 +148,7 @@ export async function findFeedWindow(
     : sql``
   const result = await sql<FeedWindowRow>`
     with win as (
-      select id from (select unnest(${ids}::uuid[]) as id ${merged}) candidates
+      select id from (select unnest(${ids}::uuid[]) as id ${fallback} ${merged}) candidates
       order by id desc
       limit ${limit}
     )

@@ -21,6 +21,12 @@ export interface FeedDeps {
 const keyOf = (id: string): Cursor => ({ id, createdAt: timeOfId(id) })
 const MAX_ROUNDS = 3
 
+interface Candidates {
+  ids: string[]
+  fallback: { before: Cursor | undefined } | undefined
+  merge: boolean
+}
+
 /**
  * The home feed: the user's precomputed Redis timeline (fan-out on write, maintained by the
  * timeline consumer), Postgres beyond its cap, and the posts of very-followed authors (never
@@ -42,8 +48,8 @@ export class FeedService {
     // a few more rounds fill the page so it is not short for that reason.
     for (let round = 1; ; round++) {
       const need = limit - rows.length
-      const { ids, merge } = await this.#candidates(userId, cursor, need + 1)
-      const window = await findFeedWindow(this.#deps.db, { userId, ids, merge, cursor, limit: need + 1 })
+      const candidates = await this.#candidates(userId, cursor, need + 1)
+      const window = await findFeedWindow(this.#deps.db, { userId, ...candidates, cursor, limit: need + 1 })
       const page = window.slice(0, need)
       // The join re-checks the follow, so an unfollow is honoured even before its event is consumed.
       rows.push(...page.filter((row): row is FeedWindowRow & PostView => row.id !== undefined && row.id !== null))
@@ -56,36 +62,33 @@ export class FeedService {
     }
   }
 
-  /** Candidate ids after the cursor, and whether very-followed authors still need merging in. */
-  async #candidates(userId: string, cursor: Cursor | undefined, want: number): Promise<{ ids: string[]; merge: boolean }> {
-    const { db, log, breaker } = this.#deps
-    const ids = await breaker.run(
+  /** Where a page's candidates come from: timeline ids, Postgres below a point, merged authors. */
+  async #candidates(userId: string, cursor: Cursor | undefined, want: number): Promise<Candidates> {
+    const { log, breaker } = this.#deps
+    const fromTimeline = await breaker.run(
       () => this.#fromTimeline(userId, cursor, want),
       (err) => {
         log.warn({ err, userId }, 'timeline unavailable; serving the feed from Postgres')
         return undefined
       },
     )
-    if (ids) return { ids, merge: true }
     // No usable timeline (being built by someone else, or Redis trouble): Postgres alone, every author included.
-    return { ids: (await findFeedKeysBefore(db, userId, cursor, want)).map((k) => k.id), merge: false }
+    return fromTimeline ?? { ids: [], fallback: { before: cursor }, merge: false }
   }
 
-  async #fromTimeline(userId: string, cursor: Cursor | undefined, want: number): Promise<string[] | undefined> {
-    const { db, timelines } = this.#deps
+  async #fromTimeline(userId: string, cursor: Cursor | undefined, want: number): Promise<Candidates | undefined> {
+    const { timelines } = this.#deps
     let timeline = await timelines.read(userId, cursor?.id, want)
     if (timeline.state === 'missing') {
       await this.#build(userId)
       timeline = await timelines.read(userId, cursor?.id, want)
     }
     if (timeline.state === 'missing' || timeline.state === 'building') return undefined
-    const ids = [...timeline.ids]
-    if (timeline.state === 'truncated' && ids.length < want) {
-      const last = ids.at(-1)
-      const boundary = last ? keyOf(last) : cursor
-      ids.push(...(await findFeedKeysBefore(db, userId, boundary, want - ids.length)).map((k) => k.id))
-    }
-    return ids
+    const ids = timeline.ids
+    // A truncated timeline that ran out continues from Postgres below its last id: no depth limit.
+    const last = ids.at(-1)
+    const fallback = timeline.state === 'truncated' && ids.length < want ? { before: last ? keyOf(last) : cursor } : undefined
+    return { ids, fallback, merge: true }
   }
 
   /** Fills a missing timeline from Postgres: the newest `cap` posts of the user and their follows. */
