@@ -30,25 +30,10 @@ export async function findPostView(db: Db, id: string, viewerId: string | undefi
   return selectPosts(db, viewerId).where('p.id', '=', id).executeTakeFirst() as Promise<PostView | undefined>
 }
 
-/** Hydrates timeline ids in one query; `followerId` keeps only posts by that user or people they follow now. */
-export async function findPostViews(db: Db, ids: string[], viewerId: string | undefined, followerId?: string): Promise<PostView[]> {
+/** Posts by id, in one query (any order; ids that no longer exist are left out). */
+export async function findPostViews(db: Db, ids: string[], viewerId: string | undefined): Promise<PostView[]> {
   if (ids.length === 0) return []
-  let query = selectPosts(db, viewerId).where('p.id', '=', sql<string>`any(${ids}::uuid[])`)
-  if (followerId) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('p.authorId', '=', followerId),
-        eb.exists(
-          eb
-            .selectFrom('follows as f')
-            .select('f.followeeId')
-            .where('f.followerId', '=', followerId)
-            .whereRef('f.followeeId', '=', 'p.authorId'),
-        ),
-      ]),
-    )
-  }
-  return query.execute() as Promise<PostView[]>
+  return selectPosts(db, viewerId).where('p.id', '=', sql<string>`any(${ids}::uuid[])`).execute() as Promise<PostView[]>
 }
 
 export async function findAuthorPage(db: Db, authorId: string, viewerId: string | undefined, cursor: Cursor | undefined, limit: number) {

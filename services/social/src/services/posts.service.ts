@@ -206,8 +206,8 @@ export class PostsService {
   }
 
   /** Hydrates ids in the order given (ids that no longer resolve are skipped). */
-  async hydrate(ids: string[], viewerId: string, followerId?: string): Promise<Post[]> {
-    const rows = await findPostViews(this.#deps.db, ids, viewerId, followerId)
+  async hydrate(ids: string[], viewerId: string): Promise<Post[]> {
+    const rows = await findPostViews(this.#deps.db, ids, viewerId)
     const byId = new Map(rows.map((row) => [row.id, row]))
     return this.present(ids.map((id) => byId.get(id)).filter((row): row is PostView => row !== undefined))
   }
