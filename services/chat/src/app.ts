@@ -59,7 +59,7 @@ export async function buildApp(config: ChatConfig): Promise<App> {
   relay.start()
   const presence = new PresenceStore(redis, config.namespace)
   const media = new MediaClient(bus, app.log, config.MEDIA_TIMEOUT_MS)
-  const delivery = new Delivery({ bus, redis, presence, queueMax: config.OFFLINE_QUEUE_MAX, queueTtlS: config.OFFLINE_QUEUE_TTL_S })
+  const delivery = new Delivery({ bus, redis, queueMax: config.OFFLINE_QUEUE_MAX, queueTtlS: config.OFFLINE_QUEUE_TTL_S })
   const chat = new ChatService({ db, relay, delivery, media, presence, redis, config, log: app.log })
   const hub = new Hub({ db, bus, relay, chat, delivery, presence, media, config, log: app.log })
   hub.start()

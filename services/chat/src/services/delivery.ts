@@ -1,6 +1,5 @@
 import type { ServerFrame } from '@sm/contracts'
 import { type Bus, liveSubject, type Redis } from '@sm/platform'
-import type { PresenceStore } from './presence.service.ts'
 
 /** What travels on a user's live subject: a frame, its place in the user's log, and a socket to skip. */
 export interface LiveEnvelope {
@@ -10,6 +9,14 @@ export interface LiveEnvelope {
   /** The connection that sent the message (it gets `message.ack` instead). */
   except?: string
 }
+
+// One round trip: "no connection anywhere" and the push are atomic.
+const QUEUE_IF_OFFLINE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1`
 
 export const userSubject = (namespace: string, userId: string) => liveSubject(namespace, `user.${userId}`)
 
@@ -21,29 +28,26 @@ export const userSubject = (namespace: string, userId: string) => liveSubject(na
 export class Delivery {
   readonly #bus: Bus
   readonly #redis: Redis
-  readonly #presence: PresenceStore
   readonly #queueMax: number
   readonly #queueTtlS: number
 
-  constructor(opts: { bus: Bus; redis: Redis; presence: PresenceStore; queueMax: number; queueTtlS: number }) {
+  constructor(opts: { bus: Bus; redis: Redis; queueMax: number; queueTtlS: number }) {
     this.#bus = opts.bus
     this.#redis = opts.redis
-    this.#presence = opts.presence
     this.#queueMax = opts.queueMax
     this.#queueTtlS = opts.queueTtlS
   }
 
+  /**
+   * Live first (delivery latency never waits for Redis), then the queue if the user has no
+   * socket anywhere. A socket opening in between cannot miss the frame: on connect it reads
+   * whatever the queue lacks from Postgres, up to a position taken after it subscribed.
+   */
   async send(userId: string, envelope: LiveEnvelope): Promise<void> {
-    if (envelope.seq !== undefined && !(await this.#presence.isOnline(userId))) {
-      const key = `queue:${userId}`
-      await this.#redis
-        .multi()
-        .rpush(key, JSON.stringify({ seq: envelope.seq, frame: envelope.frame }))
-        .ltrim(key, -this.#queueMax, -1)
-        .expire(key, this.#queueTtlS)
-        .exec()
-    }
     this.#bus.nc.publish(userSubject(this.#bus.namespace, userId), JSON.stringify(envelope))
+    if (envelope.seq === undefined) return
+    const entry = JSON.stringify({ seq: envelope.seq, frame: envelope.frame })
+    await this.#redis.eval(QUEUE_IF_OFFLINE, 2, `conns:${userId}`, `queue:${userId}`, entry, this.#queueMax, this.#queueTtlS)
   }
 
   /** Takes the whole queue atomically (a second device connecting at once gets nothing twice). */
