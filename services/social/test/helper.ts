@@ -67,7 +67,7 @@ export interface TestContext {
   databaseUrl: string
   media: FakeMedia
   /** A signed-in user (token signed like auth signs); the profile appears on first use. */
-  newUser(username?: string): TestUser
+  newUser(username?: string, id?: string): TestUser
   /** Publishes an event as another service would (real JetStream). */
   publish<K extends EventType>(type: K, data: EventPayload<K>, id?: string): Promise<string>
 }
@@ -139,8 +139,7 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}): P
     namespace: db.namespace,
     databaseUrl: db.url,
     media,
-    newUser(username = uniqueName()) {
-      const id = newId()
+    newUser(username = uniqueName(), id = newId()) {
       const token = signAccessToken(keys, { id, username })
       return { id, username, token, headers: { authorization: `Bearer ${token}` } }
     },

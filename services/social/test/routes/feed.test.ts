@@ -1,5 +1,6 @@
 import { TEST_REDIS_URL } from '@sm/testing'
 import { Redis } from 'ioredis'
+import pg from 'pg'
 import t from 'tap'
 import { api, buildTestApp, eventually, type TestUser } from '../helper.ts'
 
@@ -164,4 +165,31 @@ t.test('a timeline that expired from Redis is rebuilt on the next read', async (
   await redis.del(timelineKey(alice))
   t.same(await walk(alice), newestFirst(ids))
   t.ok(await redis.exists(timelineKey(alice)))
+})
+
+t.test('fan-out walks every page of followers (more than one script call)', async (t) => {
+  const author = await signedUp()
+  const client = new pg.Client({ connectionString: ctx.databaseUrl })
+  await client.connect()
+  client.on('error', () => undefined)
+  t.teardown(() => client.end())
+  // 1,200 followers straight into the tables (three pages of followers). Written by SQL, they leave
+  // the author's counters and fan-out flag alone, so the post is fanned out page by page.
+  const { rows } = await client.query<{ id: string; username: string }>(
+    `insert into social.profiles (id, username, created_at, updated_at)
+     select gen_random_uuid(), 'bulk_' || g || '_' || $1, now(), now() from generate_series(1, 1200) g
+     returning id, username`,
+    [process.pid],
+  )
+  await client.query('insert into social.follows (follower_id, followee_id, created_at) select unnest($1::uuid[]), $2, now()', [
+    rows.map((r) => r.id),
+    author.id,
+  ])
+  const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : 1))
+  const last = sorted.at(-1) as { id: string; username: string }
+  const asLast = ctx.newUser(last.username, last.id)
+  await walk(asLast) // builds the last follower's timeline
+  const id = await post(author, 'to all 1,200')
+  await eventually(async () => (await redis.zscore(timelineKey(asLast), id)) !== null)
+  t.pass('the follower on the last page got the post')
 })
