@@ -62,7 +62,10 @@ export class ReceiptsService {
    */
   async markDelivered(userId: string, conversationId: string, seq: number): Promise<void> {
     const { rows } = await sql<{ peerId: string; deliveredAt: Date }>`
-      with moved as (
+      with durability as (
+        -- A receipt lost in a crash only delays a "delivered" tick: no WAL flush wait for it.
+        select set_config('synchronous_commit', 'off', true)
+      ), moved as (
         update members set delivered_seq = ${seq}, delivered_at = now()
         where conversation_id = ${conversationId} and user_id = ${userId} and delivered_seq < ${seq}
         returning peer_id, delivered_at
@@ -71,7 +74,7 @@ export class ReceiptsService {
         where conversation_id = ${conversationId} and seq <= ${seq} and sender_id <> ${userId}
           and delivered_at is null and exists (select 1 from moved)
       )
-      select peer_id, delivered_at from moved`.execute(this.#d.db)
+      select peer_id, delivered_at from moved, durability`.execute(this.#d.db)
     const moved = rows[0]
     if (!moved) return
     const frame = { type: 'delivered' as const, conversationId, userId, seq, at: moved.deliveredAt.toISOString() }
