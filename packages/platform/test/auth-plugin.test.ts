@@ -71,3 +71,24 @@ t.test('tokens from the test kit verify with a configured public key', async (t)
   const forged = await app.inject({ method: 'GET', url: '/private', headers: { authorization: `Bearer ${signAccessToken(stranger)}` } })
   t.equal(forged.statusCode, 401, 'a key the service does not trust')
 })
+
+t.test('remembered tokens: a tampered copy is still refused, and a token stops working when it expires', async (t) => {
+  const { newKeyPair, signAccessToken, TEST_ISSUER, TEST_AUDIENCE } = await import('@sm/testing')
+  const pair = newKeyPair()
+  const app = await buildService({ name: 'demo', logLevel: 'silent' })
+  await app.register(authPlugin, { keys: new PublicKeyStore({ pem: pair.publicPem }), issuer: TEST_ISSUER, audience: TEST_AUDIENCE })
+  app.get('/private', { onRequest: app.authenticate }, async (request) => request.user)
+  t.teardown(() => app.close())
+  const call = (token: string) => app.inject({ method: 'GET', url: '/private', headers: { authorization: `Bearer ${token}` } })
+  const token = signAccessToken(pair, { username: 'short' }, 1_500)
+  t.equal((await call(token)).statusCode, 200)
+  t.equal((await call(token)).statusCode, 200, 'the second use is answered from the cache')
+  const [header, payload, signature] = token.split('.') as [string, string, string]
+  const forgedPayload = Buffer.from(
+    JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), username: 'admin' }),
+  ).toString('base64url')
+  t.equal((await call(`${header}.${forgedPayload}.${signature}`)).statusCode, 401, 'a changed payload with the old signature')
+  await new Promise((resolve) => setTimeout(resolve, 2_100))
+  const expired = await call(token)
+  t.equal(expired.statusCode, 401, 'expired, even though it was remembered')
+})
