@@ -1,5 +1,5 @@
 import { newId } from '@sm/platform'
-import { type Kysely, sql, type Transaction } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { ChatDatabase, ConversationRow, MemberRow } from '../db/database.ts'
 
 type Db = Kysely<ChatDatabase> | Transaction<ChatDatabase>
@@ -38,17 +38,6 @@ export async function findOrCreateConversation(db: Kysely<ChatDatabase>, userId:
 /** The caller's membership of a conversation, or undefined (also for conversations of others). */
 export async function findMembership(db: Db, conversationId: string, userId: string): Promise<MemberRow | undefined> {
   return db.selectFrom('members').selectAll().where('conversationId', '=', conversationId).where('userId', '=', userId).executeTakeFirst()
-}
-
-/** Takes the conversation's row lock and the next seq: messages of a conversation commit in seq order. */
-export async function nextSeq(trx: Transaction<ChatDatabase>, conversationId: string): Promise<number> {
-  const row = await trx
-    .updateTable('conversations')
-    .set((eb) => ({ lastSeq: eb('lastSeq', '+', 1), lastActivityAt: sql`date_trunc('milliseconds', now())` }))
-    .where('id', '=', conversationId)
-    .returning('lastSeq')
-    .executeTakeFirstOrThrow()
-  return row.lastSeq
 }
 
 export async function lastSeqOf(db: Db, conversationId: string): Promise<number> {

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import type { ChatDatabase } from '../db/database.ts'
 
 export interface NewEvent {
@@ -19,29 +19,36 @@ export interface LoggedEvent extends NewEvent {
 export async function appendEvents(trx: Transaction<ChatDatabase>, entries: NewEvent[]): Promise<LoggedEvent[]> {
   if (entries.length === 0) return []
   const perUser = new Map<string, number>()
-  for (const entry of entries) perUser.set(entry.userId, (perUser.get(entry.userId) ?? 0) + 1)
-  // One statement for every user, rows in user-id order: locks are taken in that order.
-  const users = [...perUser.keys()].sort()
-  const counters = await trx
-    .insertInto('eventCounters')
-    .values(users.map((userId) => ({ userId, lastSeq: perUser.get(userId) as number })))
-    .onConflict((oc) =>
-      oc.column('userId').doUpdateSet((eb) => ({ lastSeq: eb('eventCounters.lastSeq', '+', eb.ref('excluded.lastSeq')) })),
-    )
-    .returning(['userId', 'lastSeq'])
-    .execute()
-  const next = new Map<string, number>()
-  for (const row of counters) next.set(row.userId, Number(row.lastSeq) - (perUser.get(row.userId) as number) + 1)
-  const logged = entries.map((entry) => {
-    const seq = next.get(entry.userId) as number
-    next.set(entry.userId, seq + 1)
-    return { ...entry, seq }
+  const numbered = entries.map((entry) => {
+    const k = (perUser.get(entry.userId) ?? 0) + 1
+    perUser.set(entry.userId, k)
+    return { ...entry, k }
   })
-  await trx
-    .insertInto('events')
-    .values(logged.map((e) => ({ userId: e.userId, seq: e.seq, type: e.type, payload: JSON.stringify(e.payload) })))
-    .execute()
-  return logged
+  const users = [...perUser.keys()].sort()
+  // One round trip: bump the counters (rows in user-id order, so locks are taken in that
+  // order) and insert the entries numbered from where each counter stood.
+  const { rows } = await sql<{ userId: string; seq: number }>`
+    with counters as (
+      insert into event_counters (user_id, last_seq)
+      values ${sql.join(users.map((userId) => sql`(${userId}::uuid, ${perUser.get(userId)}::bigint)`))}
+      on conflict (user_id) do update set last_seq = event_counters.last_seq + excluded.last_seq
+      returning user_id, last_seq
+    ), entries (user_id, k, n, type, payload) as (
+      values ${sql.join(
+        numbered.map(
+          (e) =>
+            sql`(${e.userId}::uuid, ${e.k}::bigint, ${perUser.get(e.userId)}::bigint, ${e.type}::text, ${JSON.stringify(e.payload)}::jsonb)`,
+        ),
+      )}
+    )
+    insert into events (user_id, seq, type, payload)
+    select e.user_id, c.last_seq - e.n + e.k, e.type, e.payload from entries e join counters c on c.user_id = e.user_id
+    returning user_id, seq`.execute(trx)
+  // Each user's entries got consecutive seqs in the order given.
+  const seqs = new Map<string, number[]>()
+  for (const row of rows) seqs.set(row.userId, [...(seqs.get(row.userId) ?? []), Number(row.seq)])
+  for (const list of seqs.values()) list.sort((a, b) => a - b)
+  return numbered.map(({ k, ...entry }) => ({ ...entry, seq: (seqs.get(entry.userId) as number[])[k - 1] as number }))
 }
 
 export async function readEvents(db: Kysely<ChatDatabase>, userId: string, afterSeq: number, limit: number, upTo?: number) {

@@ -15,23 +15,28 @@ export async function findMessageForUpdate(trx: Transaction<ChatDatabase>, id: s
   return trx.selectFrom('messages').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 }
 
-/** Inserts unless (sender, clientId) exists; undefined means a concurrent retry won. */
-export async function insertMessage(
-  trx: Transaction<ChatDatabase>,
-  message: Omit<MessagesTable, 'createdAt'>,
-): Promise<MessageRow | undefined> {
-  return trx
-    .insertInto('messages')
-    .values({
-      ...message,
-      media: message.media ? JSON.stringify(message.media) : null,
-      post: message.post ? JSON.stringify(message.post) : null,
-      replyTo: message.replyTo ? JSON.stringify(message.replyTo) : null,
-      quote: message.quote ? JSON.stringify(message.quote) : null,
-    } as never)
-    .onConflict((oc) => oc.columns(['senderId', 'clientId']).doNothing())
-    .returningAll()
-    .executeTakeFirst()
+export type NewMessage = Omit<MessagesTable, 'createdAt' | 'seq' | 'editedAt' | 'deletedAt' | 'deliveredAt' | 'readAt'>
+
+/**
+ * Takes the conversation's next seq (its row lock orders the conversation's messages) and
+ * inserts the message, in one round trip. Undefined when (sender, clientId) exists: a retry;
+ * the caller rolls back so the seq is not burnt.
+ */
+export async function insertWithNextSeq(trx: Transaction<ChatDatabase>, m: NewMessage): Promise<MessageRow | undefined> {
+  const json = (value: unknown) => (value === null ? null : JSON.stringify(value))
+  const { rows } = await sql<MessageRow>`
+    with next as (
+      update conversations set last_seq = last_seq + 1, last_activity_at = date_trunc('milliseconds', now())
+      where id = ${m.conversationId} returning last_seq
+    )
+    insert into messages (id, conversation_id, seq, sender_id, client_id, kind, text, media_id, media, post, reply_to_id, reply_to, quote_id, quote)
+    select ${m.id}::uuid, ${m.conversationId}::uuid, next.last_seq, ${m.senderId}::uuid, ${m.clientId}, ${m.kind}, ${m.text},
+      ${m.mediaId}::uuid, ${json(m.media)}::jsonb, ${json(m.post)}::jsonb, ${m.replyToId}::uuid, ${json(m.replyTo)}::jsonb,
+      ${m.quoteId}::uuid, ${json(m.quote)}::jsonb
+    from next
+    on conflict (sender_id, client_id) do nothing
+    returning *`.execute(trx)
+  return rows[0]
 }
 
 export interface HistoryBounds {

@@ -3,7 +3,7 @@ import { badRequest, enqueueEvent, forbidden, HttpError, newId, notFound, tooMan
 import { sql, type Transaction } from 'kysely'
 import type { Static } from 'typebox'
 import type { ChatDatabase, MessageRow } from '../db/database.ts'
-import { findConversation, findMembership, findOrCreateConversation, nextSeq } from '../repositories/conversations.repository.ts'
+import { findConversation, findMembership, findOrCreateConversation } from '../repositories/conversations.repository.ts'
 import { appendEvents, type LoggedEvent } from '../repositories/events.repository.ts'
 import * as messages from '../repositories/messages.repository.ts'
 import { ensureUser, userExists } from '../repositories/users.repository.ts'
@@ -130,18 +130,12 @@ export class MessagesService {
     const outcome = await db
       .transaction()
       .execute(async (trx) => {
-        const seq = await nextSeq(trx, draft.conversationId)
-        const row = await messages.insertMessage(trx, {
+        const row = await messages.insertWithNextSeq(trx, {
           ...fields,
           id: newId(),
-          seq,
           mediaId: fields.media?.id ?? null,
           replyToId: fields.replyTo?.id ?? null,
           quoteId: fields.quote?.id ?? null,
-          editedAt: null,
-          deletedAt: null,
-          deliveredAt: null,
-          readAt: null,
         })
         // A concurrent retry of the same clientId won: undo our seq, answer with theirs.
         if (!row) throw new DuplicateSend()
