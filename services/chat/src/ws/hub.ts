@@ -144,10 +144,11 @@ export class Hub {
         }
         conn.alive = false
         conn.ws.ping()
-        // Swept meanwhile (this instance stalled past the timeout): register again.
+        // Swept meanwhile (this instance stalled past the timeout): register again, unless the
+        // socket closed while the beat was in flight (that would resurrect a gone connection).
         beats.push(
           presence.heartbeat(conn.userId, conn.id).then(async (alive) => {
-            if (!alive && (await presence.connect(conn.userId, conn.id))) {
+            if (!alive && !conn.closed && this.#all.has(conn) && (await presence.connect(conn.userId, conn.id))) {
               await this.announce({ userId: conn.userId, online: true, lastSeenAt: new Date().toISOString() })
             }
           }),

@@ -1,4 +1,4 @@
-import { signAccessToken } from '@sm/testing'
+import { signAccessToken, TEST_REDIS_URL } from '@sm/testing'
 import t from 'tap'
 import { buildTestChat, cid, until } from '../helper.ts'
 
@@ -188,4 +188,19 @@ t.test('shutting an instance down closes its sockets with 1001', async (t) => {
   const closed = await socket.closed
   t.equal(closed.code, 1001)
   await until(async () => !(await alice.client.chat.presence([alice.id])).items[0]?.online, 5_000, 'offline after shutdown')
+})
+
+t.test('a connection swept while its instance stalled registers again on the next beat', async (t) => {
+  const alice = await chat.user()
+  const socket = await alice.client.chat.connect()
+  await until(async () => (await alice.client.chat.presence([alice.id])).items[0]?.online === true, 5_000, 'online')
+  // What another instance's sweeper does to connections whose beats lapsed.
+  const { createRedis } = await import('@sm/platform')
+  const redis = createRedis(TEST_REDIS_URL, chat.namespace)
+  t.teardown(() => redis.disconnect())
+  await redis.del(`conns:${alice.id}`)
+  t.equal((await alice.client.chat.presence([alice.id])).items[0]?.online, false, 'swept')
+  await until(async () => (await alice.client.chat.presence([alice.id])).items[0]?.online === true, 5_000, 'back online')
+  await socket.close()
+  await until(async () => (await alice.client.chat.presence([alice.id])).items[0]?.online === false, 5_000, 'offline after close')
 })
