@@ -100,7 +100,7 @@ export async function gatewayScenario(opts: BenchOptions): Promise<ScenarioResul
         `saturation (median req/s, ${opts.connections} connections, ${opts.durationS} s): ${Object.keys(targets)
           .map((name) => `${name} ${medianRate(name)}`)
           .join(', ')}`,
-        `route: GET ${TRIVIAL_PATH}; the gateway runs its full chain (helmet, CORS, request id, Redis rate limit, body limit)`,
+        `route: GET ${TRIVIAL_PATH}; the gateway runs its full chain (security headers, CORS, request id, per-IP rate limit shared through Redis, body limit, metrics)`,
         `${opts.reps} repetitions, medians of the per-repetition ratios; latency open-loop at 25/50/75% of gateway saturation, µs resolution`,
       ],
     }
