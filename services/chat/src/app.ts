@@ -38,7 +38,7 @@ export const SCHEMA = 'chat'
 export async function buildApp(config: ChatConfig): Promise<App> {
   await ensureDatabase(config.DATABASE_URL)
   await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
-  const db = createDb<ChatDatabase>({ url: config.DATABASE_URL, schema: SCHEMA })
+  const db = createDb<ChatDatabase>({ url: config.DATABASE_URL, schema: SCHEMA, poolSize: config.DATABASE_POOL_SIZE })
   // Open a few pooled connections now, so the first messages do not pay for connecting.
   await Promise.all(Array.from({ length: 4 }, () => sql`select 1`.execute(db)))
   const redis = createRedis(config.REDIS_URL, config.namespace)

@@ -3,6 +3,13 @@ import { Type } from 'typebox'
 
 export const chatConfigSchema = {
   PORT: Type.Integer({ default: 3005, minimum: 0, maximum: 65535 }),
+  /**
+   * Postgres connections per instance. Every send is a transaction that waits for its commit to
+   * reach disk; more of them in flight let Postgres flush them together (group commit). At 1,000
+   * msg/s on the bench box, 30 instead of 10 halved the delivery latency of a saturated chat;
+   * 20 keeps several instances within a default Postgres max_connections (100).
+   */
+  DATABASE_POOL_SIZE: Type.Integer({ default: 20, minimum: 1, maximum: 500 }),
   /** Edit and delete-for-everyone windows, counted from the message's creation. */
   EDIT_WINDOW_S: Type.Integer({ default: 15 * 60, minimum: 1 }),
   DELETE_WINDOW_S: Type.Integer({ default: 60 * 60, minimum: 1 }),

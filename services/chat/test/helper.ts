@@ -50,6 +50,8 @@ export interface TestUser {
 
 export const fastEnv = {
   LOG_LEVEL: 'silent',
+  // Files run in parallel against one Postgres: keep each instance's share of its connections small.
+  DATABASE_POOL_SIZE: '8',
   HEARTBEAT_INTERVAL_MS: '200',
   HEARTBEAT_TIMEOUT_MS: '800',
   TYPING_TTL_MS: '300',
