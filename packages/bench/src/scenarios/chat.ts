@@ -1,6 +1,7 @@
 import { type RunningProcess, startProcess, startStack } from '@sm/testing'
 import { startWsEcho } from '../baselines/processes.ts'
 import { median, round } from '../load/stats.ts'
+import { runStorm } from '../load/storm-run.ts'
 import { runWsLoad, type WsResult } from '../load/ws-run.ts'
 import { rssOf } from '../proc.ts'
 import type { Row, ScenarioResult } from '../report.ts'
@@ -58,6 +59,11 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
         `chat rep ${rep + 1}: echo p99 ${raw.result.deliveryLatencyMs.p99} ms, proxied echo p50 ${proxied.deliveryLatencyMs.p50} ms, chat delivery p50/p99 ${chat.result.deliveryLatencyMs.p50}/${chat.result.deliveryLatencyMs.p99} ms, lost ${chat.result.lost}, dup ${chat.result.duplicates}\n`,
       )
     }
+    // R12: a thousand sockets drop and come back at once, each catching up on what it missed.
+    const stormUsers = users.slice(0, Math.min(1000, users.length))
+    const stormPairs = pairs.filter(([a, b]) => a < stormUsers.length && b < stormUsers.length)
+    const storm = await runStorm({ wsUrl: wsUrl(stack.url, '/chat/ws'), httpUrl: stack.url, users: stormUsers, pairs: stormPairs })
+    process.stderr.write(`chat storm: ${JSON.stringify(storm)}\n`)
     type Measured = { result: WsResult; bytesPerSocket: number; perProcess: number[] }
     type Rep = { raw: Measured; proxied: WsResult; chat: Measured }
     const all = reps as unknown as Rep[]
@@ -83,12 +89,19 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
       },
       { id: 'R10', measure: 'chat p50 ÷ ws echo through the gateway p50', value: r10, target: '≤ 1.7', met: r10 <= 1.7 },
       { id: 'R11', measure: 'gateway + chat memory per socket ÷ raw ws per socket', value: r11, target: '≤ 2.7', met: r11 <= 2.7 },
+      {
+        id: 'R12',
+        measure: `${storm.sockets} sockets reconnect at once and catch up (ms until all caught up; lost / duplicated)`,
+        value: `${storm.allCaughtUpMs} (all open at ${storm.allOpenMs}); ${storm.lost} / ${storm.duplicates}`,
+        target: '≤ 2,000, 0 lost',
+        met: storm.allCaughtUpMs <= 2000 && storm.lost === 0 && storm.duplicates === 0,
+      },
     ]
     const med = (pick: (r: Rep) => number) => round(median(all.map(pick)), 3)
     return {
       scenario: 'chat',
       rows,
-      raw: reps,
+      raw: { reps, storm },
       notes: [
         `chat delivery latency p50/p99: ${med((r) => r.chat.result.deliveryLatencyMs.p50)}/${med((r) => r.chat.result.deliveryLatencyMs.p99)} ms; ack p50/p99: ${med((r) => r.chat.result.ackLatencyMs.p50)}/${med((r) => r.chat.result.ackLatencyMs.p99)} ms; achieved ${med((r) => r.chat.result.achievedRate)} msg/s`,
         `raw ws echo p50/p99: ${med((r) => r.raw.result.deliveryLatencyMs.p50)}/${med((r) => r.raw.result.deliveryLatencyMs.p99)} ms; echo through the gateway p50/p99: ${med((r) => r.proxied.deliveryLatencyMs.p50)}/${med((r) => r.proxied.deliveryLatencyMs.p99)} ms`,
