@@ -9,9 +9,10 @@ import { writeResult } from './report.ts'
 import { chatScenario } from './scenarios/chat.ts'
 import { gatewayScenario } from './scenarios/gateway.ts'
 import { defaultOptions } from './scenarios/options.ts'
+import { searchScenario } from './scenarios/search.ts'
 import { socialScenario } from './scenarios/social.ts'
 
-const scenarios = { gateway: gatewayScenario, social: socialScenario, chat: chatScenario }
+const scenarios = { gateway: gatewayScenario, social: socialScenario, chat: chatScenario, search: searchScenario }
 type ScenarioName = keyof typeof scenarios
 
 const { values, positionals } = parseArgs({
