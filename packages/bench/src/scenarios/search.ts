@@ -25,7 +25,8 @@ export async function searchScenario(opts: BenchOptions): Promise<ScenarioResult
     const results: Record<string, { gateway: number[]; direct: number[]; p99: number[] }> = {}
     for (let rep = 0; rep < opts.reps; rep++) {
       for (const [name, requests] of Object.entries(mixes)) {
-        const entry = (results[name] ??= { gateway: [], direct: [], p99: [] })
+        const entry = results[name] ?? { gateway: [], direct: [], p99: [] }
+        results[name] = entry
         for (const [label, base] of [
           ['direct', direct],
           ['gateway', stack.url],
