@@ -81,10 +81,27 @@ export interface UserHit {
  * Users matching `query` (already folded by the caller's rules: lower-case, no `@`), best first:
  * exact username (4), username prefix (3), nickname or nickname-word prefix (2), then trigram
  * similarity (0..1) on either name added to every tier. Keyset on (score, user id).
+ *
+ * Tiers dominate the order (a similarity never reaches the next tier), so when the name matches
+ * alone fill the page, no fuzzy-only user could be on it: those pages skip the trigram-similarity
+ * scan, which on a common prefix ranks every user whose name merely looks alike.
  */
 export async function searchUsers(
   db: Db,
   args: { query: string; likePrefix: string; limit: number; after?: { score: number; id: string } },
+) {
+  // A cursor already past the name tiers (score < 2) is in fuzzy territory.
+  if (!args.after || args.after.score >= 2) {
+    const named = await rankedUsers(db, args, false)
+    if (named.length >= args.limit) return named
+  }
+  return rankedUsers(db, args, true)
+}
+
+async function rankedUsers(
+  db: Db,
+  args: { query: string; likePrefix: string; limit: number; after?: { score: number; id: string } },
+  fuzzy: boolean,
 ) {
   const after = args.after
   const { rows } = await sql<UserHit>`
@@ -103,8 +120,7 @@ export async function searchUsers(
       where fold(u.username) like i.prefix
          or fold(u.nickname) like i.prefix
          or fold(u.nickname) like '% ' || i.prefix
-         or fold(u.username) % i.q
-         or fold(u.nickname) % i.q
+         ${fuzzy ? sql`or fold(u.username) % i.q or fold(u.nickname) % i.q` : sql``}
     ) ranked
     ${after ? sql`where (score, user_id) < (${after.score}::float8, ${after.id}::uuid)` : sql``}
     order by score desc, user_id desc

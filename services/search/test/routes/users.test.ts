@@ -108,6 +108,30 @@ t.test('results page by keyset: every match once, in order, then a null cursor',
   t.equal(pages, 3)
 })
 
+t.test('pages that cross from name matches into fuzzy-only matches keep the full ranking', async (t) => {
+  // Three name matches for "tiermix" and two users who only look alike (trigram similarity).
+  for (const name of ['tiermix_a', 'tiermix_b', 'tiermix_c', 'tiermlx', 'tiernix']) {
+    await publish('auth.user.registered', registered({ username: name }))
+  }
+  await settle()
+  const all = await usernames('tiermix', { limit: 100 })
+  t.same(all.slice(0, 3).sort(), ['tiermix_a', 'tiermix_b', 'tiermix_c'], 'name matches first')
+  t.ok(all.length > 3, `fuzzy-only matches follow (${all.join(', ')})`)
+  const firstPage = await usernames('tiermix', { limit: 2 })
+  t.same(firstPage, all.slice(0, 2), 'a page the name matches fill is the head of the same ranking')
+  const seen: string[] = []
+  let cursor: string | null = null
+  let pages = 0
+  do {
+    const query: Record<string, string | number> = cursor ? { q: 'tiermix', limit: 2, cursor } : { q: 'tiermix', limit: 2 }
+    const { body } = await get<UserSearchPage>('/search/users', query)
+    seen.push(...body.items.map((item) => item.username))
+    cursor = body.nextCursor
+    pages += 1
+  } while (cursor && pages < 10)
+  t.same(seen, all, 'the pages concatenate to the full ranking across the tiers')
+})
+
 t.test('a cursor from another query or a forged one is a 400', async (t) => {
   for (let i = 0; i < 3; i++) await publish('auth.user.registered', registered({ username: `cursor_${i}_user` }))
   await settle()
