@@ -41,7 +41,7 @@ export const SCHEMA = 'social'
 export async function buildApp(config: SocialConfig): Promise<App> {
   await ensureDatabase(config.DATABASE_URL)
   await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
-  const db = createSocialDb<SocialDatabase>(config.DATABASE_URL, SCHEMA)
+  const db = createSocialDb<SocialDatabase>(config.DATABASE_URL, SCHEMA, config.DATABASE_POOL_SIZE)
   const redis = createRedis(config.REDIS_URL, config.namespace)
   let log: { warn(obj: unknown, msg?: string): void } | undefined
   redis.on('error', (err: unknown) => log?.warn({ err }, 'redis connection error'))

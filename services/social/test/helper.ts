@@ -90,6 +90,8 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}): P
     JWT_PUBLIC_KEY: keys.publicPem,
     LOG_LEVEL: 'silent',
     VIEW_FLUSH_MS: '3600000',
+    // Files run in parallel against one Postgres: keep each app's share of its connections small.
+    DATABASE_POOL_SIZE: '8',
     ...env,
   })
   const app = await buildApp(config)
