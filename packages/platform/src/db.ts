@@ -1,4 +1,5 @@
-import { CamelCasePlugin, Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely'
+import { createHash } from 'node:crypto'
+import { CamelCasePlugin, Kysely, type Migration, Migrator, PostgresDialect, type PostgresPool, type PostgresPoolClient, sql } from 'kysely'
 import pg from 'pg'
 
 // int8 (counts, bigserial) as JS numbers: every count we keep fits in 2^53.
@@ -9,6 +10,14 @@ export interface DbOptions {
   /** The service's own schema: every unqualified table name resolves there. */
   schema: string
   poolSize?: number
+  /**
+   * Run every statement as a named prepared statement, planned once per connection. Worth it
+   * where planning dominates (social's feed page: 0.55 ms planning vs 0.2 ms executing; backend
+   * CPU per page 0.65 → 0.18 ms). Kysely emits one SQL text per query shape (values are always
+   * parameters), so the set of statements stays small. The cost: a migration that changes a
+   * table's columns invalidates older instances' plans until they restart.
+   */
+  prepared?: boolean
 }
 
 function pool(url: string, schema: string, poolSize: number) {
@@ -28,10 +37,29 @@ function pool(url: string, schema: string, poolSize: number) {
   return created
 }
 
+/** A statement's name: the same SQL text always maps to the same prepared statement. */
+const statementName = (text: string) => `sm_${createHash('sha1').update(text).digest('base64url')}`
+
+function preparedPool(inner: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await inner.connect()
+      return {
+        // Kysely only ever calls query(sql, parameters) (no cursors here).
+        query: ((text: string, values: readonly unknown[]) =>
+          client.query({ name: statementName(text), text, values: [...values] })) as unknown as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(destroy),
+      }
+    },
+    end: () => inner.end(),
+  }
+}
+
 /** Kysely over the service's schema: snake_case in SQL, camelCase in code. */
-export function createDb<DB>({ url, schema, poolSize = 10 }: DbOptions): Kysely<DB> {
+export function createDb<DB>({ url, schema, poolSize = 10, prepared = false }: DbOptions): Kysely<DB> {
+  const connections = pool(url, schema, poolSize)
   return new Kysely<DB>({
-    dialect: new PostgresDialect({ pool: pool(url, schema, poolSize) }),
+    dialect: new PostgresDialect({ pool: prepared ? preparedPool(connections) : connections }),
     plugins: [new CamelCasePlugin()],
   }).withSchema(schema)
 }

@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely'
 import t from 'tap'
 import { applyOnce, processedEventsMigration, startConsumer } from '../src/consumer.ts'
 import { createDb, migrateToLatest } from '../src/db.ts'
+import { closeInOrder } from '../src/infrastructure.ts'
 import { connectBus } from '../src/nats.ts'
 import { enqueueEvent, OutboxRelay, type OutboxTable, outboxMigration } from '../src/outbox.ts'
 import { RequestError, request, serveRequests } from '../src/request-reply.ts'
@@ -163,4 +164,37 @@ t.test('a pooled connection that Postgres terminates does not crash the process'
   await new Promise((resolve) => setTimeout(resolve, 100))
   const again = await sql<{ one: number }>`select 1 as one`.execute(scratch)
   t.equal(again.rows[0]?.one, 1, 'the next query reconnects')
+})
+
+t.test('a prepared pool runs each query shape as a named statement; a plain one does not', async (t) => {
+  const count = sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements where name like 'sm_%'`
+  const prepared = createDb<Db>({ url: testDb.url, schema: 'svc', poolSize: 1, prepared: true })
+  t.teardown(() => prepared.destroy())
+  await sql`select 1 as one`.execute(prepared)
+  t.ok(((await count.execute(prepared)).rows[0]?.n ?? 0) >= 2, 'both statements are prepared on the connection')
+  const plain = createDb<Db>({ url: testDb.url, schema: 'svc', poolSize: 1 })
+  t.teardown(() => plain.destroy())
+  await sql`select 1 as one`.execute(plain)
+  t.equal((await count.execute(plain)).rows[0]?.n, 0)
+})
+
+t.test('closeInOrder runs every step even after one fails, and logs the failure', async (t) => {
+  const warnings: string[] = []
+  const log = { error() {}, info() {}, debug() {}, warn: (_obj: unknown, msg?: string) => warnings.push(msg ?? '') }
+  const ran: string[] = []
+  await closeInOrder(
+    [
+      ['first', () => ran.push('first')],
+      [
+        'broken',
+        () => {
+          throw new Error('already closed')
+        },
+      ],
+      ['last', async () => ran.push('last')],
+    ],
+    log,
+  )
+  t.same(ran, ['first', 'last'])
+  t.same(warnings, ['closing broken failed'])
 })

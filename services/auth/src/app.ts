@@ -1,17 +1,4 @@
-import {
-  type App,
-  authPlugin,
-  buildService,
-  connectBus,
-  createDb,
-  createRedis,
-  ensureDatabase,
-  migrateToLatest,
-  OutboxRelay,
-  PublicKeyStore,
-  serveRequests,
-  sql,
-} from '@sm/platform'
+import { type App, authPlugin, buildService, OutboxRelay, openInfrastructure, PublicKeyStore, serveRequests } from '@sm/platform'
 import type { AuthConfig } from './config.ts'
 import type { AuthDatabase } from './db/database.ts'
 import { migrations } from './db/migrations/index.ts'
@@ -34,22 +21,15 @@ export const SCHEMA = 'auth'
  * OTP, and the keys that sign every access token in the system.
  */
 export async function buildApp(config: AuthConfig): Promise<App> {
-  await ensureDatabase(config.DATABASE_URL)
-  await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
-  const db = createDb<AuthDatabase>({ url: config.DATABASE_URL, schema: SCHEMA })
-  const redis = createRedis(config.REDIS_URL, config.namespace)
-  const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'auth' })
+  const infra = await openInfrastructure<AuthDatabase>({ name: 'auth', schema: SCHEMA, migrations, config })
+  const { db, redis, bus } = infra
   const keys = await SigningKeys.load(db, config.JWT_PRIVATE_KEY)
 
   const app = await buildService({
     name: 'auth',
     logLevel: config.LOG_LEVEL,
     description: 'Accounts, sessions, password flows and token signing keys',
-    readiness: {
-      postgres: () => sql`select 1`.execute(db),
-      redis: () => redis.ping(),
-      nats: () => bus.nc.flush(),
-    },
+    readiness: infra.readiness,
   })
 
   const relay = new OutboxRelay(db, bus, app.log)
@@ -93,11 +73,8 @@ export async function buildApp(config: AuthConfig): Promise<App> {
   app.addHook('onClose', async () => {
     jwksResponder.unsubscribe()
     await relay.stop()
-    // A connection that is already closed (e.g. lost while shutting down) has nothing to drain.
-    await bus.nc.drain().catch((err: unknown) => app.log.warn({ err }, 'NATS drain failed on close'))
-    redis.disconnect()
     mailer.close()
-    await db.destroy()
+    await infra.close(app.log)
   })
   return app
 }

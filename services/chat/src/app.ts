@@ -1,18 +1,6 @@
 import websocket from '@fastify/websocket'
 import { CHAT_FRAME_MAX_BYTES } from '@sm/contracts'
-import {
-  type App,
-  authPlugin,
-  buildService,
-  connectBus,
-  createDb,
-  createRedis,
-  ensureDatabase,
-  migrateToLatest,
-  OutboxRelay,
-  publicKeysFor,
-  sql,
-} from '@sm/platform'
+import { type App, authPlugin, buildService, closeInOrder, OutboxRelay, openInfrastructure, publicKeysFor, sql } from '@sm/platform'
 import type { ChatConfig } from './config.ts'
 import { startSharesConsumer } from './consumers/shares.consumer.ts'
 import { startUsersConsumer } from './consumers/users.consumer.ts'
@@ -36,23 +24,22 @@ export const SCHEMA = 'chat'
  * core NATS routes live frames to whichever instance holds a user's sockets.
  */
 export async function buildApp(config: ChatConfig): Promise<App> {
-  await ensureDatabase(config.DATABASE_URL)
-  await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
-  const db = createDb<ChatDatabase>({ url: config.DATABASE_URL, schema: SCHEMA, poolSize: config.DATABASE_POOL_SIZE })
+  const infra = await openInfrastructure<ChatDatabase>({
+    name: 'chat',
+    schema: SCHEMA,
+    migrations,
+    config,
+    poolSize: config.DATABASE_POOL_SIZE,
+  })
+  const { db, redis, bus } = infra
   // Open a few pooled connections now, so the first messages do not pay for connecting.
   await Promise.all(Array.from({ length: 4 }, () => sql`select 1`.execute(db)))
-  const redis = createRedis(config.REDIS_URL, config.namespace)
-  const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'chat' })
 
   const app = await buildService({
     name: 'chat',
     logLevel: config.LOG_LEVEL,
     description: '1-on-1 messaging: conversations, history, receipts, presence, WebSocket delivery',
-    readiness: {
-      postgres: () => sql`select 1`.execute(db),
-      redis: () => redis.ping(),
-      nats: () => bus.nc.flush(),
-    },
+    readiness: infra.readiness,
   })
 
   const relay = new OutboxRelay(db, bus, app.log)
@@ -87,20 +74,14 @@ export async function buildApp(config: ChatConfig): Promise<App> {
   })
   app.addHook('onClose', async () => {
     // Every step runs even if an earlier one failed, so pools and connections never leak.
-    const steps: Array<[string, () => unknown]> = [
-      ['consumers', () => Promise.all(consumers.map((consumer) => consumer.stop()))],
-      ['relay', () => relay.stop()],
-      ['nats', () => bus.nc.drain()],
-      ['redis', () => redis.disconnect()],
-      ['postgres', () => db.destroy()],
-    ]
-    for (const [name, step] of steps) {
-      try {
-        await step()
-      } catch (err) {
-        app.log.warn({ err }, `chat: closing ${name} failed`)
-      }
-    }
+    await closeInOrder(
+      [
+        ['consumers', () => Promise.all(consumers.map((consumer) => consumer.stop()))],
+        ['relay', () => relay.stop()],
+        ['infrastructure', () => infra.close(app.log)],
+      ],
+      app.log,
+    )
   })
   return app
 }

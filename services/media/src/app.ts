@@ -1,17 +1,5 @@
 import multipart from '@fastify/multipart'
-import {
-  type App,
-  authPlugin,
-  buildService,
-  connectBus,
-  createDb,
-  createRedis,
-  ensureDatabase,
-  migrateToLatest,
-  OutboxRelay,
-  publicKeysFor,
-  sql,
-} from '@sm/platform'
+import { type App, authPlugin, buildService, OutboxRelay, openInfrastructure, publicKeysFor } from '@sm/platform'
 import type { MediaConfig } from './config.ts'
 import type { MediaDatabase } from './db/database.ts'
 import { migrations } from './db/migrations/index.ts'
@@ -31,11 +19,8 @@ export const SCHEMA = 'media'
  * ranges, private chat media behind signed URLs, and claims by the other services over NATS.
  */
 export async function buildApp(config: MediaConfig): Promise<App> {
-  await ensureDatabase(config.DATABASE_URL)
-  await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
-  const db = createDb<MediaDatabase>({ url: config.DATABASE_URL, schema: SCHEMA })
-  const redis = createRedis(config.REDIS_URL, config.namespace)
-  const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'media' })
+  const infra = await openInfrastructure<MediaDatabase>({ name: 'media', schema: SCHEMA, migrations, config })
+  const { db, bus } = infra
   const storage = await MediaStorage.open(config.MEDIA_ROOT)
   const signer = await UrlSigner.load(db, config.MEDIA_URL_SECRET, config.MEDIA_SIGNED_URL_TTL_S)
 
@@ -43,11 +28,7 @@ export async function buildApp(config: MediaConfig): Promise<App> {
     name: 'media',
     logLevel: config.LOG_LEVEL,
     description: 'Uploads, storage, serving and privacy of media',
-    readiness: {
-      postgres: () => sql`select 1`.execute(db),
-      redis: () => redis.ping(),
-      nats: () => bus.nc.flush(),
-    },
+    readiness: infra.readiness,
   })
 
   const relay = new OutboxRelay(db, bus, app.log)
@@ -82,10 +63,7 @@ export async function buildApp(config: MediaConfig): Promise<App> {
     for (const responder of responders) responder.unsubscribe()
     await sweeper.stop()
     await relay.stop()
-    // A connection that is already closed (e.g. lost while shutting down) has nothing to drain.
-    await bus.nc.drain().catch((err: unknown) => app.log.warn({ err }, 'NATS drain failed on close'))
-    redis.disconnect()
-    await db.destroy()
+    await infra.close(app.log)
   })
   return app
 }

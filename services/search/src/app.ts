@@ -1,4 +1,4 @@
-import { type App, buildService, connectBus, createDb, ensureDatabase, migrateToLatest, sql } from '@sm/platform'
+import { type App, buildService, openInfrastructure, sql } from '@sm/platform'
 import type { Kysely } from 'kysely'
 import type { SearchConfig } from './config.ts'
 import { startIndexConsumers } from './consumers/index.consumers.ts'
@@ -16,19 +16,15 @@ export const SCHEMA = 'search'
  * It needs no Redis and verifies no tokens: every route is public and nothing is cached.
  */
 export async function buildApp(config: SearchConfig): Promise<App> {
-  await ensureDatabase(config.DATABASE_URL)
-  await migrateToLatest(config.DATABASE_URL, SCHEMA, migrations)
-  const db = createDb<SearchDatabase>({ url: config.DATABASE_URL, schema: SCHEMA })
-  const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'search' })
+  // Every route is public and nothing is cached: search needs no Redis.
+  const infra = await openInfrastructure<SearchDatabase>({ name: 'search', schema: SCHEMA, migrations, config, redis: false })
+  const { db, bus } = infra
 
   const app = await buildService({
     name: 'search',
     logLevel: config.LOG_LEVEL,
     description: 'Search over users, posts and hashtags, fed by events',
-    readiness: {
-      postgres: () => sql`select 1`.execute(db),
-      nats: () => bus.nc.flush(),
-    },
+    readiness: infra.readiness,
   })
 
   const search = new SearchService({ db, timeoutMs: config.SEARCH_QUERY_TIMEOUT_MS, searchPath: await searchPath(db) })
@@ -48,9 +44,7 @@ export async function buildApp(config: SearchConfig): Promise<App> {
     clearInterval(pruneTimer)
     await pruning
     for (const consumer of consumers) await consumer.stop()
-    // A connection that is already closed (e.g. lost while shutting down) has nothing to drain.
-    await bus.nc.drain().catch((err: unknown) => app.log.warn({ err }, 'NATS drain failed on close'))
-    await db.destroy()
+    await infra.close(app.log)
   })
   return app
 }
