@@ -7,7 +7,7 @@ import { type Cursor, decodeCursor, encodeCursor } from '../lib/cursor.ts'
 import { timeOfId } from '../lib/ids.ts'
 import { type FeedWindowRow, findFeedKeysBefore, findFeedWindow, type PostView } from '../repositories/posts.repository.ts'
 import type { PostsService } from './posts.service.ts'
-import type { TimelineStore } from './timeline.store.ts'
+import type { TimelineRead, TimelineStore } from './timeline.store.ts'
 
 export interface FeedDeps {
   db: Kysely<SocialDatabase>
@@ -20,6 +20,10 @@ export interface FeedDeps {
 
 const keyOf = (id: string): Cursor => ({ id, createdAt: timeOfId(id) })
 const MAX_ROUNDS = 3
+/** Ids a deep read appends to a truncated timeline at once: ten pages of 20 per Postgres query. */
+const EXTEND_CHUNK = 200
+/** An extended timeline stops growing once it holds this many times the cap (deeper pages read Postgres each time). */
+const EXTEND_LIMIT = 4
 
 interface Candidates {
   ids: string[]
@@ -84,11 +88,48 @@ export class FeedService {
       timeline = await timelines.read(userId, cursor?.id, want)
     }
     if (timeline.state === 'missing' || timeline.state === 'building') return undefined
-    const ids = timeline.ids
-    // A truncated timeline that ran out continues from Postgres below its last id: no depth limit.
+    let ids = timeline.ids
+    let exhausted = timeline.state === 'complete' || ids.length >= want
+    if (!exhausted) {
+      // Past the end of a truncated timeline: continue it from Postgres a chunk at a time, so
+      // the next pages are Redis reads again rather than a Postgres merge per page.
+      const more = await this.#extend(userId, timeline, cursor)
+      if (more) {
+        ids = [...ids, ...more.ids].slice(0, want)
+        exhausted = more.exhausted || ids.length >= want
+      }
+    }
+    // Still short (the cursor lies below the stored ids, or the set is as long as it may grow):
+    // this page continues from Postgres below its last id: no depth limit.
     const last = ids.at(-1)
-    const fallback = timeline.state === 'truncated' && ids.length < want ? { before: last ? keyOf(last) : cursor } : undefined
+    const fallback = exhausted ? undefined : { before: last ? keyOf(last) : cursor }
     return { ids, fallback, merge: true }
+  }
+
+  /**
+   * The feed's next `EXTEND_CHUNK` posts below a truncated timeline's oldest id, appended to it.
+   * Only when the page continues from that end (a cursor below it, e.g. after a fan-out trimmed
+   * the set back to the cap, leaves a gap the chunk would not cover).
+   */
+  async #extend(
+    userId: string,
+    timeline: TimelineRead,
+    cursor: Cursor | undefined,
+  ): Promise<{ ids: string[]; exhausted: boolean } | undefined> {
+    const { db, timelines, log } = this.#deps
+    const { oldest, size } = timeline
+    if (!oldest || (cursor && cursor.id < oldest) || size >= timelines.cap * EXTEND_LIMIT) return undefined
+    try {
+      const keys = await findFeedKeysBefore(db, userId, keyOf(oldest), EXTEND_CHUNK)
+      const ids = keys.map((k) => k.id)
+      const exhausted = ids.length < EXTEND_CHUNK
+      await timelines.extend(userId, oldest, ids, exhausted)
+      return { ids, exhausted }
+    } catch (err) {
+      // The page is still served: from the per-page Postgres fallback.
+      log.warn({ err, userId }, 'timeline extension failed')
+      return undefined
+    }
   }
 
   /** Fills a missing timeline from Postgres: the newest `cap` posts of the user and their follows. */

@@ -87,7 +87,8 @@ trim(key, cap)
 redis.call('EXPIRE', key, ARGV[3])
 return 1`
 
-// KEYS[1] timeline; ARGV: max ('+' or '(<id>'), count, ttl. Returns the state sentinel then ids newest first.
+// KEYS[1] timeline; ARGV: max ('+' or '(<id>'), count, ttl. Returns the state sentinel, the
+// oldest id, the number of ids, then up to `count` ids below max, newest first.
 const READ = `
 local key = KEYS[1]
 local state = redis.call('ZRANGEBYLEX', key, '-', '(0')
@@ -96,15 +97,43 @@ redis.call('EXPIRE', key, ARGV[3])
 local ids = redis.call('ZREVRANGEBYLEX', key, ARGV[1], '[0', 'LIMIT', 0, tonumber(ARGV[2]))
 local sentinel = state[1]
 for _, member in ipairs(state) do if member == '!b' then sentinel = '!b' end end
+local oldest = redis.call('ZRANGEBYLEX', key, '[0', '+', 'LIMIT', 0, 1)[1] or ''
+table.insert(ids, 1, redis.call('ZLEXCOUNT', key, '[0', '+'))
+table.insert(ids, 1, oldest)
 table.insert(ids, 1, sentinel)
 return ids`
+
+// KEYS[1] timeline; ARGV: from, exhausted ('1': Postgres has nothing older), ttl, ids (all older
+// than from). Appends the ids only while the set is still truncated and still ends at `from`:
+// then it again holds every feed post newer than its oldest member. Returns 1 when appended.
+const EXTEND = `
+local key = KEYS[1]
+if redis.call('ZSCORE', key, '!t') == false or redis.call('ZSCORE', key, '!b') then return 0 end
+if redis.call('ZRANGEBYLEX', key, '[0', '+', 'LIMIT', 0, 1)[1] ~= ARGV[1] then return 0 end
+for i = 4, #ARGV do redis.call('ZADD', key, 0, ARGV[i]) end
+if ARGV[2] == '1' then
+  redis.call('ZREM', key, '!t')
+  redis.call('ZADD', key, 0, '!c')
+end
+redis.call('EXPIRE', key, ARGV[3])
+return 1`
 
 interface TimelineCommands {
   timelineAdd(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>
   timelineRemove(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>
   timelineBegin(key: string, ttl: number): Promise<number>
   timelineFinish(key: string, ...args: Array<string | number>): Promise<number>
-  timelineRead(key: string, max: string, count: number, ttl: number): Promise<string[]>
+  timelineRead(key: string, max: string, count: number, ttl: number): Promise<Array<string | number>>
+  timelineExtend(key: string, ...args: Array<string | number>): Promise<number>
+}
+
+export interface TimelineRead {
+  state: TimelineState
+  /** Newest first, below the requested id. */
+  ids: string[]
+  /** The set's oldest id and its number of ids (absent when missing or empty). */
+  oldest?: string
+  size: number
 }
 
 export class TimelineStore {
@@ -115,7 +144,12 @@ export class TimelineStore {
   constructor(redis: Redis, opts: { cap: number; ttlSeconds: number }) {
     this.cap = opts.cap
     this.#ttlSeconds = opts.ttlSeconds
-    for (const [name, lua] of Object.entries({ timelineBegin: BEGIN, timelineFinish: FINISH, timelineRead: READ })) {
+    for (const [name, lua] of Object.entries({
+      timelineBegin: BEGIN,
+      timelineFinish: FINISH,
+      timelineRead: READ,
+      timelineExtend: EXTEND,
+    })) {
       redis.defineCommand(name, { numberOfKeys: 1, lua })
     }
     // Any number of timelines per call: a post reaches a page of followers in one round trip.
@@ -155,15 +189,27 @@ export class TimelineStore {
     await this.#redis.timelineFinish(TimelineStore.key(userId), this.cap, full ? '1' : '0', this.#ttlSeconds, ...ids)
   }
 
-  /** Up to `count` ids older than `beforeId` (newest first) and the timeline's state. */
-  async read(userId: string, beforeId: string | undefined, count: number): Promise<{ state: TimelineState; ids: string[] }> {
-    const [sentinel, ...ids] = await this.#redis.timelineRead(
+  /** Up to `count` ids older than `beforeId` (newest first), the timeline's state, oldest id and size. */
+  async read(userId: string, beforeId: string | undefined, count: number): Promise<TimelineRead> {
+    const [sentinel, oldest, size, ...ids] = await this.#redis.timelineRead(
       TimelineStore.key(userId),
       beforeId ? `(${beforeId}` : '+',
       count,
       this.#ttlSeconds,
     )
-    if (sentinel === undefined) return { state: 'missing', ids: [] }
-    return { state: STATE_OF[sentinel] ?? 'missing', ids }
+    if (sentinel === undefined) return { state: 'missing', ids: [], size: 0 }
+    const state = STATE_OF[String(sentinel)] ?? 'missing'
+    return { state, ids: ids.map(String), size: Number(size), ...(oldest ? { oldest: String(oldest) } : {}) }
+  }
+
+  /**
+   * Continues a truncated timeline downwards with `ids` (the feed's next posts older than
+   * `from`, which must still be its oldest id), so the pages after it come from Redis too.
+   * `exhausted`: Postgres has nothing older, so the set now holds the whole feed.
+   * The next fan-out into the set trims it back to the cap.
+   */
+  async extend(userId: string, from: string, ids: string[], exhausted: boolean): Promise<boolean> {
+    const applied = await this.#redis.timelineExtend(TimelineStore.key(userId), from, exhausted ? '1' : '0', this.#ttlSeconds, ...ids)
+    return applied === 1
   }
 }

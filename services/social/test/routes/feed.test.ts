@@ -117,8 +117,9 @@ t.test('beyond the Redis cap the feed continues from Postgres, with no gaps or d
   for (let i = 0; i < 27; i++) ids.push(await post(authors[i % 3] as TestUser, `post ${i}`))
   ids.push(await post(reader, 'own'))
   const expected = newestFirst(ids)
-  t.same(await walk(reader, 4), expected, 'built timeline (cap 10) + fallback: all 28, in order')
-  t.equal(await redis.zcard(timelineKey(reader)), 11, 'the cap holds: 10 ids + the state marker')
+  t.same(await walk(reader, 4), expected, 'built timeline (cap 10) + its extension: all 28, in order')
+  t.equal(await redis.zcard(timelineKey(reader)), 29, 'the walk past the cap extended the stored timeline: 28 ids + the state marker')
+  t.ok(await redis.zscore(timelineKey(reader), '!c'), '…and marked it complete, Postgres having nothing older')
 
   // New posts land while we walk: they are newer than the cursor, so the walk neither repeats nor skips.
   let round = 0
@@ -131,6 +132,11 @@ t.test('beyond the Redis cap the feed continues from Postgres, with no gaps or d
     return first.every((p: { text: string }) => p.text.startsWith('during')) && first
   })
   t.equal(latest.length, 3, 'the new posts arrive at the top')
+  await eventually(async () => (await redis.zcard(timelineKey(reader))) === 11)
+  t.pass('a fan-out trims the extended timeline back to the cap (10 ids + the state marker)')
+  const now = [...latest.map((p: { id: string }) => p.id), ...expected]
+  t.same(await walk(reader, 4), now, 'past the cap again: extended again, same order')
+  t.same(await walk(reader, 7), now, 'and with other page sizes')
 })
 
 t.test('very-followed authors are not fanned out but merged at read time', async (t) => {

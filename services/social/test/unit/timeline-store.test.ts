@@ -15,19 +15,24 @@ const store = new TimelineStore(redis, { cap: 5, ttlSeconds: 60 })
 /** Ids in creation order, oldest first (UUID v7 sorts by time). */
 const ids = (n: number) => Array.from({ length: n }, () => newId())
 const newestFirst = (list: string[]) => [...list].reverse()
+/** State and ids of a read (its size and oldest id are checked where they matter). */
+const readState = async (user: string, before: string | undefined, count: number) => {
+  const { state, ids } = await store.read(user, before, count)
+  return { state, ids }
+}
 
 t.test('fan-out skips users without a timeline; a built one is capped and marked truncated', async (t) => {
   const user = newId()
   const [a, b] = ids(2) as [string, string]
   await store.add([user], [a])
-  t.same(await store.read(user, undefined, 10), { state: 'missing', ids: [] }, 'nothing is created by fan-out')
+  t.same(await readState(user, undefined, 10), { state: 'missing', ids: [] }, 'nothing is created by fan-out')
 
   t.ok(await store.begin(user))
   t.notOk(await store.begin(user), 'one builder at a time')
   t.equal((await store.read(user, undefined, 10)).state, 'building')
   await store.add([user], [b])
   await store.finish(user, [a], false)
-  t.same(await store.read(user, undefined, 10), { state: 'complete', ids: [b, a] }, 'posts fanned out during the build are kept')
+  t.same(await readState(user, undefined, 10), { state: 'complete', ids: [b, a] }, 'posts fanned out during the build are kept')
 
   const more = ids(5)
   for (const id of more) await store.add([user], [id])
@@ -42,12 +47,12 @@ t.test('a truncated timeline only takes ids newer than its oldest; shrinking low
   const [old1, old2, ...recent] = ids(8) as string[]
   t.ok(await store.begin(user))
   await store.finish(user, recent, true)
-  t.same(await store.read(user, undefined, 10), { state: 'truncated', ids: newestFirst(recent).slice(0, 5) })
+  t.same(await readState(user, undefined, 10), { state: 'truncated', ids: newestFirst(recent).slice(0, 5) })
   await store.add([user], [old1 as string, old2 as string])
   t.same((await store.read(user, undefined, 10)).ids, newestFirst(recent).slice(0, 5), 'older ids would leave a gap: refused')
 
   await store.remove([user], newestFirst(recent).slice(0, 4))
-  t.same(await store.read(user, undefined, 10), { state: 'missing', ids: [] }, 'rebuilt on the next read instead')
+  t.same(await readState(user, undefined, 10), { state: 'missing', ids: [] }, 'rebuilt on the next read instead')
 })
 
 t.test('a complete timeline given an author’s full page becomes truncated; removals and many users at once', async (t) => {
@@ -58,7 +63,7 @@ t.test('a complete timeline given an author’s full page becomes truncated; rem
   }
   const authorPosts = ids(5)
   await store.add([u1, u2, u3], authorPosts, true)
-  t.same(await store.read(u1, undefined, 10), { state: 'truncated', ids: newestFirst(authorPosts) })
+  t.same(await readState(u1, undefined, 10), { state: 'truncated', ids: newestFirst(authorPosts) })
   t.same((await store.read(u2, undefined, 10)).ids, newestFirst(authorPosts))
   t.equal((await store.read(u3, undefined, 10)).state, 'missing')
   await store.remove([u1, u2, u3], [authorPosts[4] as string])
@@ -70,4 +75,36 @@ t.test('a complete timeline given an author’s full page becomes truncated; rem
   await store.add([small], [], false)
   await store.remove([small], [])
   t.equal((await store.read(small, undefined, 10)).state, 'complete', 'empty calls change nothing')
+})
+
+t.test('a truncated timeline extends downwards only from its own end; exhausted makes it complete; a fan-out trims it back', async (t) => {
+  const user = newId()
+  const [older1, older2, older3, ...recent] = ids(8) as string[]
+  t.ok(await store.begin(user))
+  await store.finish(user, recent, true)
+  const before = await store.read(user, undefined, 10)
+  t.match(before, { state: 'truncated', size: 5, oldest: recent[0] }, 'the read tells the size and the oldest id')
+
+  t.notOk(await store.extend(user, recent[1] as string, [older3 as string], false), 'not from its end: refused')
+  t.equal((await store.read(user, undefined, 10)).size, 5)
+  t.ok(await store.extend(user, recent[0] as string, [older3 as string, older2 as string], false))
+  const extended = await store.read(user, undefined, 10)
+  t.same(extended.ids, [...newestFirst(recent), older3, older2], 'appended below, past the cap')
+  t.match(extended, { state: 'truncated', size: 7, oldest: older2 })
+  t.same((await store.read(user, older3, 10)).ids, [older2], 'pages continue through the extension')
+
+  t.ok(await store.extend(user, older2 as string, [older1 as string], true))
+  t.match(await store.read(user, undefined, 10), { state: 'complete', size: 8 }, 'nothing older in Postgres: complete')
+  t.notOk(await store.extend(user, older1 as string, [], true), 'a complete timeline takes no extension')
+
+  const fresh = newId()
+  await store.add([user], [fresh])
+  const trimmed = await store.read(user, undefined, 10)
+  t.match(trimmed, { state: 'truncated', size: 5 }, 'the next fan-out trims back to the cap')
+  t.same(trimmed.ids, [fresh, ...newestFirst(recent).slice(0, 4)])
+
+  const building = newId()
+  t.ok(await store.begin(building))
+  t.notOk(await store.extend(building, recent[0] as string, [older1 as string], false), 'a set being built is not extended')
+  t.equal((await store.read(newId(), undefined, 10)).size, 0, 'a missing timeline has size 0')
 })
