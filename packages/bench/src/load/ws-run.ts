@@ -24,11 +24,14 @@ export interface WsResult {
   loadGeneratorCpu: number
 }
 
+export type WsPhase = 'warm' | 'connected'
+
 /**
- * Runs a WebSocket job in its own process. `whenConnected` runs once every socket is open and
- * before any message is sent (sample memory there).
+ * Runs a WebSocket job in its own process. `atPhase` runs once the job's warm-up sockets are
+ * open (`warm`, only with `warmSockets`) and once every socket is open (`connected`), before
+ * any message is sent: sample memory there.
  */
-export function runWsLoad(job: WsJob, whenConnected: () => Promise<void> | void = () => undefined): Promise<WsResult> {
+export function runWsLoad(job: WsJob, atPhase: (phase: WsPhase) => Promise<void> | void = () => undefined): Promise<WsResult> {
   return new Promise((resolve, reject) => {
     const jobFile = join(tmpdir(), `ws-job-${process.pid}-${Date.now()}.json`)
     writeFileSync(jobFile, JSON.stringify(job))
@@ -40,8 +43,8 @@ export function runWsLoad(job: WsJob, whenConnected: () => Promise<void> | void 
     })
     const lines = createInterface({ input: child.stdout })
     lines.on('line', (line) => {
-      if (line === 'connected') {
-        Promise.resolve(whenConnected()).then(
+      if (line === 'warm' || line === 'connected') {
+        Promise.resolve(atPhase(line)).then(
           () => child.stdin.write('go\n'),
           (error: unknown) => {
             child.kill()

@@ -1,7 +1,9 @@
 /**
  * WebSocket load generator, run as its own process (see load/ws-run.ts). Protocol with the
- * parent over stdio: it prints `connected` once every socket is open, waits for `go` on stdin
- * (the parent samples the servers' memory in between), runs, and prints one JSON result.
+ * parent over stdio: it prints `warm` once the first `warmSockets` are open and `connected`
+ * once every socket is, each time waiting for `go` on stdin (the parent samples the servers'
+ * memory in between: the difference is the marginal cost of the later sockets), runs, and
+ * prints one JSON result.
  *
  * - `chat`: pairs of users send `message.send` to each other at a fixed total rate (open loop,
  *   spread over the pairs, alternating direction). Measures send→ack at the sender and
@@ -24,6 +26,8 @@ export interface WsJob {
   /** How long to wait for stragglers after the last send. */
   graceS: number
   connectConcurrency: number
+  /** Sockets opened (and kept) before the first memory sample; 0: no `warm` phase. */
+  warmSockets?: number
 }
 
 // The job file: thousands of users' tokens are more than one command-line argument may hold.
@@ -82,22 +86,38 @@ function connect(index: number): Promise<void> {
   })
 }
 
-const started = performance.now()
-for (let next = 0; next < job.users.length; next += job.connectConcurrency) {
-  await Promise.all(job.users.slice(next, next + job.connectConcurrency).map((_, offset) => connect(next + offset)))
+async function connectRange(from: number, to: number): Promise<void> {
+  for (let next = from; next < to; next += job.connectConcurrency) {
+    const batch = Math.min(job.connectConcurrency, to - next)
+    await Promise.all(Array.from({ length: batch }, (_, offset) => connect(next + offset)))
+  }
 }
-const connectMs = performance.now() - started
+
+const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
+/** Tells the parent where we are and waits for its `go`. */
+async function checkpoint(phase: 'warm' | 'connected'): Promise<void> {
+  process.stdout.write(`${phase}\n`)
+  for (;;) {
+    const { value, done } = await stdinLines.next()
+    if (done) throw new Error('parent closed stdin')
+    if (value.trim() === 'go') return
+  }
+}
+
+const warm = Math.min(job.warmSockets ?? 0, job.users.length)
+let connectMs = 0
+if (warm > 0) {
+  const started = performance.now()
+  await connectRange(0, warm)
+  connectMs += performance.now() - started
+  await checkpoint('warm')
+}
+const started = performance.now()
+await connectRange(warm, job.users.length)
+connectMs += performance.now() - started
+// Before the priming messages: the memory sample sees idle sockets, as on the echo server.
+await checkpoint('connected')
 if (job.mode === 'chat') await prime()
-process.stdout.write('connected\n')
-await new Promise<void>((resolve) => {
-  const lines = createInterface({ input: process.stdin })
-  lines.on('line', (line) => {
-    if (line.trim() === 'go') {
-      lines.close()
-      resolve()
-    }
-  })
-})
 
 /**
  * One message per pair before measuring: the first message between two users creates their

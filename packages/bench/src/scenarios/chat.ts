@@ -2,13 +2,37 @@ import { type RunningProcess, startProcess, startStack } from '@sm/testing'
 import { startWsEcho } from '../baselines/processes.ts'
 import { median, round } from '../load/stats.ts'
 import { runStorm } from '../load/storm-run.ts'
-import { runWsLoad, type WsResult } from '../load/ws-run.ts'
-import { rssOf } from '../proc.ts'
+import { type MemorySample, probeNodeOptions, sampleMemory } from '../load/ws-memory.ts'
+import { runWsLoad, type WsPhase, type WsResult } from '../load/ws-run.ts'
 import type { Row, ScenarioResult } from '../report.ts'
 import type { BenchOptions } from './options.ts'
 import { registerUsers } from './users.ts'
 
 const wsUrl = (httpUrl: string, path: string) => `${httpUrl.replace(/^http/, 'ws')}${path}`
+const kb = (bytes: number) => `${round(bytes / 1000, 1)} KB`
+
+/** What a process's sockets retain, per socket: RSS growth and the V8 heap's and external memory's parts of it. */
+interface Memory {
+  /** Over the processes measured together (gateway + chat). */
+  bytesPerSocket: number
+  perProcess: number[]
+  heapUsedPerProcess: number[]
+  externalPerProcess: number[]
+}
+
+/** Runs `start` with extra environment variables, which the processes it spawns inherit. */
+async function withEnv<T>(env: Record<string, string>, start: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]))
+  Object.assign(process.env, env)
+  try {
+    return await start()
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+  }
+}
 
 /**
  * Scenario 5, chat: N sockets through the gateway, pairs chatting at a fixed total rate.
@@ -20,9 +44,9 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
   const rate = opts.messageRate
   const stack = await startStack({
     services: ['auth', 'chat'],
-    env: { RATE_LIMIT_MAX: '1000000000', BCRYPT_COST: '4', LOG_LEVEL: 'warn' },
+    env: { RATE_LIMIT_MAX: '1000000000', BCRYPT_COST: '4', LOG_LEVEL: 'warn', NODE_OPTIONS: probeNodeOptions() },
   })
-  const echo = await startWsEcho()
+  const echo = await withEnv({ NODE_OPTIONS: probeNodeOptions() }, startWsEcho)
   let echoGateway: RunningProcess | undefined
   try {
     const users = await registerUsers(stack.services.auth?.url as string, sockets)
@@ -35,26 +59,51 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
       CHAT_URL: echo.url,
       RATE_LIMIT_MAX: '1000000000',
       LOG_LEVEL: 'warn',
+      NODE_OPTIONS: probeNodeOptions(),
     })
-    const job = { users, pairs, rate, durationS: opts.durationS, graceS: 5, connectConcurrency: 50 }
-    const memoryPerSocket = async (pids: number[], run: (sample: () => void) => Promise<WsResult>) => {
-      const before = pids.map(rssOf)
-      let after = before
-      const result = await run(() => {
-        after = pids.map(rssOf)
+    const warmSockets = Math.floor(sockets / 4)
+    const measuredSockets = sockets - warmSockets
+    const job = { users, pairs, rate, durationS: opts.durationS, graceS: 5, connectConcurrency: 50, warmSockets }
+    /**
+     * Marginal retained memory per socket: a quarter of the sockets warm the processes up (code
+     * paths compiled, pools and buffers grown) and stay open; then each process is sampled after
+     * a full GC (ws-memory-probe.ts), the other sockets connect, and it is sampled the same way.
+     */
+    const memoryPerSocket = async (pids: number[], run: (atPhase: (phase: WsPhase) => Promise<void>) => Promise<WsResult>) => {
+      let before: MemorySample[] = []
+      let after: MemorySample[] = []
+      const result = await run(async (phase) => {
+        // The servers finish attaching the last sockets (the client sees `open` before that).
+        await new Promise((resolve) => setTimeout(resolve, 1000))
+        const samples = await Promise.all(pids.map((pid) => sampleMemory(pid)))
+        if (phase === 'warm') before = samples
+        else after = samples
       })
-      const perProcess = pids.map((_, i) => Math.max(0, ((after[i] as number) - (before[i] as number)) / sockets))
-      return { result, bytesPerSocket: perProcess.reduce((a, b) => a + b, 0), perProcess }
+      const per = (field: keyof MemorySample) =>
+        pids.map((_, i) => Math.round(((after[i]?.[field] ?? 0) - (before[i]?.[field] ?? 0)) / measuredSockets))
+      const perProcess = per('rss')
+      const memory: Memory = {
+        bytesPerSocket: perProcess.reduce((a, b) => a + b, 0),
+        perProcess,
+        heapUsedPerProcess: per('heapUsed'),
+        externalPerProcess: per('external'),
+      }
+      return { result, ...memory }
     }
     const reps: Array<Record<string, unknown>> = []
     for (let rep = 0; rep < opts.reps; rep++) {
-      const raw = await memoryPerSocket([echo.pid], (sample) => runWsLoad({ ...job, mode: 'echo', url: wsUrl(echo.url, '/') }, sample))
-      const proxied = await runWsLoad({ ...job, mode: 'echo', url: wsUrl(echoGateway.url, '/chat/ws') })
-      const chatPids = [stack.gateway.process.pid ?? 0, stack.services.chat?.process.pid ?? 0]
-      const chat = await memoryPerSocket(chatPids, (sample) =>
-        runWsLoad({ ...job, mode: 'chat', url: wsUrl(stack.url, '/chat/ws') }, sample),
+      const raw = await memoryPerSocket([echo.pid], (atPhase) => runWsLoad({ ...job, mode: 'echo', url: wsUrl(echo.url, '/') }, atPhase))
+      const relay = echoGateway
+      const proxiedRun = await memoryPerSocket([relay.process.pid ?? 0], (atPhase) =>
+        runWsLoad({ ...job, mode: 'echo', url: wsUrl(relay.url, '/chat/ws') }, atPhase),
       )
-      reps.push({ raw, proxied, chat })
+      const proxied = proxiedRun.result
+      const chatPids = [stack.gateway.process.pid ?? 0, stack.services.chat?.process.pid ?? 0]
+      const chat = await memoryPerSocket(chatPids, (atPhase) =>
+        runWsLoad({ ...job, mode: 'chat', url: wsUrl(stack.url, '/chat/ws') }, atPhase),
+      )
+      const { result: _, ...proxiedMemory } = proxiedRun
+      reps.push({ raw, proxied, proxiedMemory, chat })
       process.stderr.write(
         `chat rep ${rep + 1}: echo p99 ${raw.result.deliveryLatencyMs.p99} ms, proxied echo p50 ${proxied.deliveryLatencyMs.p50} ms, chat delivery p50/p99 ${chat.result.deliveryLatencyMs.p50}/${chat.result.deliveryLatencyMs.p99} ms, lost ${chat.result.lost}, dup ${chat.result.duplicates}\n`,
       )
@@ -64,8 +113,8 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
     const stormPairs = pairs.filter(([a, b]) => a < stormUsers.length && b < stormUsers.length)
     const storm = await runStorm({ wsUrl: wsUrl(stack.url, '/chat/ws'), httpUrl: stack.url, users: stormUsers, pairs: stormPairs })
     process.stderr.write(`chat storm: ${JSON.stringify(storm)}\n`)
-    type Measured = { result: WsResult; bytesPerSocket: number; perProcess: number[] }
-    type Rep = { raw: Measured; proxied: WsResult; chat: Measured }
+    type Measured = Memory & { result: WsResult }
+    type Rep = { raw: Measured; proxied: WsResult; proxiedMemory: Memory; chat: Measured }
     const all = reps as unknown as Rep[]
     const r9 = round(median(all.map((r) => r.chat.result.deliveryLatencyMs.p99 / r.raw.result.deliveryLatencyMs.p99)), 2)
     const r10 = round(median(all.map((r) => r.chat.result.deliveryLatencyMs.p50 / r.proxied.deliveryLatencyMs.p50)), 2)
@@ -105,7 +154,7 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
       notes: [
         `chat delivery latency p50/p99: ${med((r) => r.chat.result.deliveryLatencyMs.p50)}/${med((r) => r.chat.result.deliveryLatencyMs.p99)} ms; ack p50/p99: ${med((r) => r.chat.result.ackLatencyMs.p50)}/${med((r) => r.chat.result.ackLatencyMs.p99)} ms; achieved ${med((r) => r.chat.result.achievedRate)} msg/s`,
         `raw ws echo p50/p99: ${med((r) => r.raw.result.deliveryLatencyMs.p50)}/${med((r) => r.raw.result.deliveryLatencyMs.p99)} ms; echo through the gateway p50/p99: ${med((r) => r.proxied.deliveryLatencyMs.p50)}/${med((r) => r.proxied.deliveryLatencyMs.p99)} ms`,
-        `memory per socket: gateway + chat ${Math.round(med((r) => r.chat.bytesPerSocket))} B (gateway ${Math.round(med((r) => r.chat.perProcess[0] ?? 0))} B, chat ${Math.round(med((r) => r.chat.perProcess[1] ?? 0))} B), raw ws ${Math.round(med((r) => r.raw.bytesPerSocket))} B (RSS delta after connecting)`,
+        `memory per socket (R11): gateway + chat ${kb(med((r) => r.chat.bytesPerSocket))} (gateway ${kb(med((r) => r.chat.perProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.perProcess[1] ?? 0))}), raw ws ${kb(med((r) => r.raw.bytesPerSocket))}; the gateway relaying the echo server ${kb(med((r) => r.proxiedMemory.bytesPerSocket))}. Method: RSS growth over the last ${measuredSockets} of ${sockets} sockets (the first ${warmSockets} warm the processes up and stay open), each sample after a full GC in the measured process; V8 heap part: gateway ${kb(med((r) => r.chat.heapUsedPerProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.heapUsedPerProcess[1] ?? 0))}, raw ws ${kb(med((r) => r.raw.heapUsedPerProcess[0] ?? 0))}`,
         `${opts.reps} repetitions, ${opts.durationS} s each, open loop; load generator in its own process`,
       ],
     }
