@@ -37,8 +37,21 @@ function pool(url: string, schema: string, poolSize: number) {
   return created
 }
 
-/** A statement's name: the same SQL text always maps to the same prepared statement. */
-const statementName = (text: string) => `sm_${createHash('sha1').update(text).digest('base64url')}`
+/**
+ * A statement's name: the same SQL text always maps to the same prepared statement. Memoised:
+ * a service has a few dozen query shapes, and hashing each text per query showed in profiles.
+ */
+const statementNames = new Map<string, string>()
+function statementName(text: string): string {
+  let name = statementNames.get(text)
+  if (name === undefined) {
+    name = `sm_${createHash('sha1').update(text).digest('base64url')}`
+    // Bounded all the same: a caller building SQL with inlined values must not grow it forever.
+    if (statementNames.size >= 2_000) statementNames.clear()
+    statementNames.set(text, name)
+  }
+  return name
+}
 
 function preparedPool(inner: pg.Pool): PostgresPool {
   return {

@@ -113,18 +113,19 @@ export class OutboxRelay {
   async #drain(): Promise<void> {
     while (!this.#stopped) {
       const published = await this.#db.transaction().execute(async (trx) => {
+        // Claimed and deleted in one statement; the publishes happen before the commit, so a
+        // failed publish rolls the delete back and the rows are retried.
         const rows = await trx
-          .selectFrom('outbox')
-          .selectAll()
-          .orderBy('createdAt')
-          .orderBy('id')
-          .limit(this.#batchSize)
-          .forUpdate()
-          .skipLocked()
+          .deleteFrom('outbox')
+          .where('id', 'in', (eb) =>
+            eb.selectFrom('outbox').select('id').orderBy('createdAt').orderBy('id').limit(this.#batchSize).forUpdate().skipLocked(),
+          )
+          .returningAll()
           .execute()
+        rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
         // All of a batch in flight at once: one round trip instead of one per event. They leave
         // on one connection in this order, so the stream stores them in commit order; if any
-        // fails, nothing is deleted and the retry's duplicates are dropped by `Nats-Msg-Id`.
+        // fails, the transaction rolls back and the retry's duplicates are dropped by `Nats-Msg-Id`.
         await Promise.all(
           rows.map((row) => {
             const h = natsHeaders()
@@ -133,16 +134,6 @@ export class OutboxRelay {
             return this.#bus.js.publish(this.#bus.subject(row.type), envelope, { msgID: row.id, headers: h })
           }),
         )
-        if (rows.length > 0) {
-          await trx
-            .deleteFrom('outbox')
-            .where(
-              'id',
-              'in',
-              rows.map((r) => r.id),
-            )
-            .execute()
-        }
         return rows.length
       })
       if (published < this.#batchSize) return

@@ -96,6 +96,20 @@ t.test('a batch published at once still arrives in commit order', async (t) => {
   )
 })
 
+t.test('a publish that fails leaves its rows in the outbox for the next pass', async (t) => {
+  await db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.updated', updated('unlucky')))
+  // Subjects outside the stream: JetStream has no stream to store them, so every publish fails.
+  const nowhere = { ...bus, subject: (name: string) => `nowhere.${testDb.namespace}.${name}` }
+  const relay = new OutboxRelay(db, nowhere as typeof bus, silent, 60_000)
+  relay.kick()
+  await relay.stop()
+  t.equal((await db.selectFrom('outbox').select('id').execute()).length, 1, 'the claimed row was put back (its delete rolled back)')
+  const working = new OutboxRelay(db, bus, silent, 60_000)
+  working.kick()
+  await working.stop()
+  t.equal((await db.selectFrom('outbox').select('id').execute()).length, 0, 'a later pass publishes and removes it')
+})
+
 t.test('enqueueEvent refuses a payload that breaks its schema', async (t) => {
   await t.rejects(
     db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.registered', { username: 'x' } as never)),

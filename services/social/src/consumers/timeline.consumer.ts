@@ -2,7 +2,7 @@ import type { EventPayload } from '@sm/contracts'
 import { type Bus, type Log, type RunningConsumer, startConsumer } from '@sm/platform'
 import type { Kysely } from 'kysely'
 import type { SocialDatabase } from '../db/database.ts'
-import { findFollowerIds } from '../repositories/follows.repository.ts'
+import { findFanoutFollowerIds, findFollowerIds } from '../repositories/follows.repository.ts'
 import { findAuthorPostIds } from '../repositories/posts.repository.ts'
 import { findProfileById } from '../repositories/profiles.repository.ts'
 import type { TimelineStore } from '../services/timeline.store.ts'
@@ -24,21 +24,28 @@ export function startTimelineConsumer(deps: {
 }): Promise<RunningConsumer> {
   const { bus, db, timelines, log } = deps
 
-  async function forEachFollowerPage(authorId: string, apply: (followerIds: string[]) => Promise<void>): Promise<void> {
+  async function forEachFollowerPage(
+    authorId: string,
+    apply: (followerIds: string[], first: boolean) => Promise<void>,
+    find = findFollowerIds,
+  ): Promise<void> {
     let after: string | undefined
-    for (;;) {
-      const page = await findFollowerIds(db, authorId, after, FOLLOWER_PAGE)
-      await apply(page)
+    for (let first = true; ; first = false) {
+      const page = await find(db, authorId, after, FOLLOWER_PAGE)
+      await apply(page, first)
       if (page.length < FOLLOWER_PAGE) return
       after = page.at(-1)
     }
   }
 
+  // The hot one (every post): one query and, for most authors, one script call.
   async function postWritten(data: EventPayload<'social.post.created'>): Promise<void> {
-    await timelines.add([data.author.id], [data.postId])
-    const author = await findProfileById(db, data.author.id)
-    if (!author || author.fanoutOnRead) return
-    await forEachFollowerPage(author.id, (followerIds) => timelines.add(followerIds, [data.postId]))
+    const authorId = data.author.id
+    await forEachFollowerPage(
+      authorId,
+      (followerIds, first) => timelines.add(first ? [authorId, ...followerIds] : followerIds, [data.postId]),
+      findFanoutFollowerIds,
+    )
   }
 
   async function postDeleted(data: EventPayload<'social.post.deleted'>): Promise<void> {

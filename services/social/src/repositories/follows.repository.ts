@@ -64,6 +64,21 @@ export async function findFollowPage(db: Db, side: 'followers' | 'following', us
 }
 
 /** Followers to fan a post out to, in pages (an author below the fan-out limit has a bounded number). */
+/**
+ * A page of an author's followers to fan a post out to: none when the author is merged at
+ * read time (`fanout_on_read`), checked in the same statement.
+ */
+export async function findFanoutFollowerIds(db: Db, authorId: string, afterId: string | undefined, limit: number): Promise<string[]> {
+  let query = db
+    .selectFrom('follows')
+    .select('followerId')
+    .where('followeeId', '=', authorId)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('profiles').select('id').where('id', '=', authorId).where('fanoutOnRead', '=', true))))
+  if (afterId) query = query.where('followerId', '>', afterId)
+  const rows = await query.orderBy('followerId').limit(limit).execute()
+  return rows.map((r) => r.followerId)
+}
+
 export async function findFollowerIds(db: Db, followeeId: string, afterId: string | undefined, limit: number): Promise<string[]> {
   let query = db.selectFrom('follows').select('followerId').where('followeeId', '=', followeeId)
   if (afterId) query = query.where('followerId', '>', afterId)

@@ -167,20 +167,19 @@ export async function findPostForUpdate(db: Db, id: string): Promise<PostRow | u
   return db.selectFrom('posts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 }
 
+/** The post and its hashtag rows in one statement (one round trip on the compose path). */
 export async function insertPost(
   db: Db,
   post: { id: string; authorId: string; text: string; hashtags: string[]; media: MediaRef[]; createdAt: Date },
 ): Promise<void> {
-  await db
-    .insertInto('posts')
-    .values({ ...post, media: JSON.stringify(post.media) as unknown as MediaRef[] })
-    .execute()
-  if (post.hashtags.length > 0) {
-    await db
-      .insertInto('postHashtags')
-      .values(post.hashtags.map((tag) => ({ tag, postId: post.id, createdAt: post.createdAt })))
-      .execute()
-  }
+  await sql`
+    with post as (
+      insert into posts (id, author_id, text, hashtags, media, created_at)
+      values (${post.id}, ${post.authorId}, ${post.text}, ${post.hashtags}::text[], ${JSON.stringify(post.media)}::jsonb, ${post.createdAt})
+      returning id, created_at
+    )
+    insert into post_hashtags (tag, post_id, created_at)
+    select tag, post.id, post.created_at from post cross join unnest(${post.hashtags}::text[]) tag`.execute(db)
 }
 
 export async function replaceHashtags(db: Db, postId: string, tags: string[], createdAt: Date): Promise<void> {
