@@ -36,6 +36,30 @@ export const outboxMigration: Migration = {
 
 type WithOutbox = { outbox: OutboxTable }
 
+/** An outbox row ready to insert: the event validated against its schema, the envelope as JSON. */
+export interface OutboxRow {
+  id: string
+  type: string
+  /** The envelope `{ id, type, occurredAt, producer, data }` as JSON text. */
+  payload: string
+  requestId: string | null
+}
+
+/**
+ * Builds the outbox row for an event, validating the payload first so a malformed event never
+ * reaches the bus. For writes that insert it themselves in one statement with their state
+ * change (see social's compose); `enqueueEvent` covers the ordinary case.
+ */
+export function outboxRow<K extends EventType>(producer: string, type: K, data: EventPayload<K>, requestId?: string): OutboxRow {
+  const definition = events[type]
+  if (!Value.Check(definition.schema, data)) {
+    throw new Error(`event ${type} does not match its schema: ${JSON.stringify([...Value.Errors(definition.schema, data)][0])}`)
+  }
+  const id = newId()
+  const envelope = { id, type, occurredAt: new Date().toISOString(), producer, data }
+  return { id, type, payload: JSON.stringify(envelope), requestId: requestId ?? null }
+}
+
 /**
  * Records an event in the same transaction as the state change it describes: both commit or
  * neither does. The payload is validated here so a malformed event never reaches the bus.
@@ -47,17 +71,9 @@ export async function enqueueEvent<K extends EventType, DB extends WithOutbox>(
   data: EventPayload<K>,
   requestId?: string,
 ): Promise<string> {
-  const definition = events[type]
-  if (!Value.Check(definition.schema, data)) {
-    throw new Error(`event ${type} does not match its schema: ${JSON.stringify([...Value.Errors(definition.schema, data)][0])}`)
-  }
-  const id = newId()
-  const envelope = { id, type, occurredAt: new Date().toISOString(), producer, data }
-  await (trx as unknown as Kysely<WithOutbox>)
-    .insertInto('outbox')
-    .values({ id, type, payload: JSON.stringify(envelope), requestId: requestId ?? null })
-    .execute()
-  return id
+  const row = outboxRow(producer, type, data, requestId)
+  await (trx as unknown as Kysely<WithOutbox>).insertInto('outbox').values(row).execute()
+  return row.id
 }
 
 /**

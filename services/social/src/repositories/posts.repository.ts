@@ -1,4 +1,5 @@
-import type { MediaRef } from '@sm/contracts'
+import type { MediaRef, UserSummary } from '@sm/contracts'
+import type { OutboxRow } from '@sm/platform'
 import { type Kysely, sql } from 'kysely'
 import type { PostRow, SocialDatabase } from '../db/database.ts'
 import type { Cursor } from '../lib/cursor.ts'
@@ -167,19 +168,39 @@ export async function findPostForUpdate(db: Db, id: string): Promise<PostRow | u
   return db.selectFrom('posts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 }
 
-/** The post and its hashtag rows in one statement (one round trip on the compose path). */
-export async function insertPost(
+/**
+ * Compose in one statement, so one round trip and no explicit transaction: bump the author's
+ * post count (taking their current summary), insert the post and its hashtag rows, and record
+ * `event` in the outbox with the author's summary written into `data.author`. Nothing is written
+ * when the author has no profile (`undefined` comes back). A statement is atomic on its own.
+ */
+export async function insertPostWithEvent(
   db: Db,
   post: { id: string; authorId: string; text: string; hashtags: string[]; media: MediaRef[]; createdAt: Date },
-): Promise<void> {
-  await sql`
-    with post as (
+  event: OutboxRow,
+): Promise<UserSummary | undefined> {
+  const result = await sql<UserSummary>`
+    with author as (
+      update profiles set posts_count = posts_count + 1 where id = ${post.authorId}
+      returning id, username, nickname, avatar_url
+    ), post as (
       insert into posts (id, author_id, text, hashtags, media, created_at)
-      values (${post.id}, ${post.authorId}, ${post.text}, ${post.hashtags}::text[], ${JSON.stringify(post.media)}::jsonb, ${post.createdAt})
+      select ${post.id}, author.id, ${post.text}, ${post.hashtags}::text[], ${JSON.stringify(post.media)}::jsonb, ${post.createdAt}
+      from author
       returning id, created_at
+    ), tags as (
+      insert into post_hashtags (tag, post_id, created_at)
+      select tag, post.id, post.created_at from post cross join unnest(${post.hashtags}::text[]) tag
+    ), event as (
+      insert into outbox (id, type, payload, request_id)
+      select ${event.id}, ${event.type},
+        jsonb_set(${event.payload}::jsonb, '{data,author}',
+          jsonb_build_object('id', author.id, 'username', author.username, 'nickname', author.nickname, 'avatarUrl', author.avatar_url)),
+        ${event.requestId}
+      from author, post
     )
-    insert into post_hashtags (tag, post_id, created_at)
-    select tag, post.id, post.created_at from post cross join unnest(${post.hashtags}::text[]) tag`.execute(db)
+    select id, username, nickname, avatar_url as "avatarUrl" from author`.execute(db)
+  return result.rows[0]
 }
 
 export async function replaceHashtags(db: Db, postId: string, tags: string[], createdAt: Date): Promise<void> {

@@ -1,5 +1,5 @@
 import type { CreatePostBody, EventPayload, MediaRef, Post, UpdatePostBody, VoteResult } from '@sm/contracts'
-import { type AuthUser, badRequest, enqueueEvent, forbidden, notFound, type OutboxRelay } from '@sm/platform'
+import { type AuthUser, badRequest, enqueueEvent, forbidden, notFound, type OutboxRelay, outboxRow } from '@sm/platform'
 import type { Kysely } from 'kysely'
 import type { PostRow, SocialDatabase } from '../db/database.ts'
 import { type Cursor, decodeCursor, toPage } from '../lib/cursor.ts'
@@ -12,7 +12,7 @@ import {
   findPostForUpdate,
   findPostView,
   findPostViews,
-  insertPost,
+  insertPostWithEvent,
   type PostView,
   replaceHashtags,
   updatePostContent,
@@ -60,15 +60,16 @@ export class PostsService {
     const { id, createdAt } = newTimedId()
     const claimed = await media.claim(user.id, 'post', mediaIds, postRef(id))
     const hashtags = parseHashtags(text)
-    const event = await db
-      .transaction()
-      .execute(async (trx) => {
-        await insertPost(trx, { id, authorId: user.id, text, hashtags, media: claimed, createdAt })
-        const author = await bumpProfileCounters(trx, user.id, { posts: 1 })
-        const written = writtenEvent({ id, text, hashtags, media: claimed, createdAt, editedAt: null, version: 1 }, author)
-        await enqueueEvent(trx, PRODUCER, 'social.post.created', written, requestId)
-        return written
-      })
+    // The event's author summary is the row the statement bumps (a rename racing this post
+    // cannot leave it stale); the placeholder only lets the rest of the payload be validated now.
+    const placeholder = { id: user.id, username: user.username, nickname: null, avatarUrl: null }
+    const written = writtenEvent({ id, text, hashtags, media: claimed, createdAt, editedAt: null, version: 1 }, placeholder)
+    const author = await insertPostWithEvent(
+      db,
+      { id, authorId: user.id, text, hashtags, media: claimed, createdAt },
+      outboxRow(PRODUCER, 'social.post.created', written, requestId),
+    )
+      .then((row) => row ?? Promise.reject(new Error('post author has no profile')))
       .catch(async (error: unknown) => {
         await media.release(mediaIds, postRef(id))
         throw error
@@ -77,7 +78,7 @@ export class PostsService {
     // Everything a new post shows is known here: no read back.
     return {
       id,
-      author: event.author,
+      author: toSummary(author),
       text,
       hashtags,
       media: claimed,
@@ -87,7 +88,7 @@ export class PostsService {
       views: 0,
       shares: 0,
       myVote: 0,
-      createdAt: event.createdAt,
+      createdAt: written.createdAt,
       editedAt: null,
     }
   }

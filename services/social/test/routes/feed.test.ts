@@ -113,9 +113,14 @@ t.test('beyond the Redis cap the feed continues from Postgres, with no gaps or d
   const reader = await signedUp()
   const authors = await Promise.all(Array.from({ length: 3 }, () => signedUp()))
   for (const author of authors) await http.put(`/users/${author.username}/follow`, reader)
+  // The timeline exists before the posts, so they arrive by fan-out; once the last one is in, the
+  // consumer (in order) is done with all of them and no late fan-out trims what the walk extends.
+  await http.get('/feed', reader)
   const ids: string[] = []
   for (let i = 0; i < 27; i++) ids.push(await post(authors[i % 3] as TestUser, `post ${i}`))
-  ids.push(await post(reader, 'own'))
+  const own = await post(reader, 'own')
+  ids.push(own)
+  await eventually(async () => (await redis.zscore(timelineKey(reader), own)) !== null)
   const expected = newestFirst(ids)
   t.same(await walk(reader, 4), expected, 'built timeline (cap 10) + its extension: all 28, in order')
   t.equal(await redis.zcard(timelineKey(reader)), 29, 'the walk past the cap extended the stored timeline: 28 ids + the state marker')

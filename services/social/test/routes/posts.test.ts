@@ -196,7 +196,10 @@ t.test('share into a DM: event with a snapshot, counted; not to yourself, not a 
 
 t.test('post events carry what search needs; a rename shows on old posts', async (t) => {
   const alice = await signedUp()
+  t.equal((await http.patch('/users/me', alice, { nickname: 'Alice A.' })).status, 200)
   const post = (await http.post('/posts', alice, { text: 'v1 #first' })).body
+  t.match(post.author, { id: alice.id, username: alice.username, nickname: 'Alice A.' }, 'the answer carries the stored summary')
+  t.equal((await http.get(`/users/${alice.username}`)).body.posts, 1, 'the post count moved with the post')
   await http.patch(`/posts/${post.id}`, alice, { text: 'v2 #second' })
   await http.delete(`/posts/${post.id}`, alice)
   const seen: Array<[string, Record<string, unknown>]> = []
@@ -212,7 +215,10 @@ t.test('post events carry what search needs; a rename shows on old posts', async
   t.teardown(() => consumer.stop())
   await eventually(async () => seen.length >= 3)
   t.match(seen, [
-    ['social.post.created', { text: 'v1 #first', hashtags: ['first'], version: 1, editedAt: null, author: { id: alice.id } }],
+    [
+      'social.post.created',
+      { text: 'v1 #first', hashtags: ['first'], version: 1, editedAt: null, author: { id: alice.id, nickname: 'Alice A.' } },
+    ],
     ['social.post.updated', { text: 'v2 #second', hashtags: ['second'], version: 2 }],
     ['social.post.deleted', { authorId: alice.id, version: 3 }],
   ])
