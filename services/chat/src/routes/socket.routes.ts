@@ -1,7 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto'
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { TicketReply } from '@sm/contracts'
 import { type App, type Redis, unauthorized } from '@sm/platform'
 import type { FastifyRequest } from 'fastify'
+import type { RawData, WebSocket } from 'ws'
 import type { ChatConfig } from '../config.ts'
 import { Connection } from '../ws/connection.ts'
 import type { Hub } from '../ws/hub.ts'
@@ -18,6 +21,7 @@ export interface SocketRouteOptions {
  * A bad credential gets an HTTP 401 before any socket opens.
  */
 export async function socketRoutes(app: App, { hub, redis, config }: SocketRouteOptions) {
+  const connections = new WeakMap<WebSocket, Connection>()
   app.post(
     '/chat/ws-ticket',
     { preHandler: app.authenticate, schema: { tags: ['chat'], security: [{ bearer: [] }], response: { 200: TicketReply } } },
@@ -39,10 +43,28 @@ export async function socketRoutes(app: App, { hub, redis, config }: SocketRoute
     request.user = { id: user.id, username: user.username, tokenId: `ticket:${ticket.slice(0, 8)}` }
   }
 
+  // One set of listeners for every socket: per-socket closures would cost memory for each.
+  const onMessage = function (this: WebSocket, data: RawData, isBinary: boolean) {
+    connections.get(this)?.handle(data as Buffer, isBinary)
+  }
+  const onPong = function (this: WebSocket) {
+    const connection = connections.get(this)
+    if (connection) connection.alive = true
+  }
+  const onClose = function (this: WebSocket) {
+    const connection = connections.get(this)
+    if (!connection) return
+    hub.detach(connection).catch((error: unknown) => connection.log.error({ err: error }, 'chat socket: detach failed'))
+  }
+  // What @fastify/websocket's own listener did (log, then terminate), without its request and reply.
+  const onError = function (this: WebSocket, error: Error) {
+    const log = connections.get(this)?.log ?? app.log
+    log.error({ err: error }, 'chat socket: error')
+    this.terminate()
+  }
+
   app.get('/chat/ws', { websocket: true, preValidation: authenticateUpgrade }, (socket, request) => {
-    // Take what the socket needs from the request; closures below must not keep it alive.
     const since = (request.query as { since?: unknown }).since
-    const log = request.log
     const connection = new Connection({
       id: randomUUID(),
       userId: request.user.id,
@@ -50,19 +72,31 @@ export async function socketRoutes(app: App, { hub, redis, config }: SocketRoute
       ws: socket,
       hub,
       config,
-      log,
+      log: app.log,
+      requestId: request.id,
     })
+    releaseUpgrade(socket, request)
+    connections.set(socket, connection)
     // Listeners first: frames sent while the connection catches up are not lost.
-    socket.on('message', (data, isBinary) => connection.handle(data as Buffer, isBinary))
-    socket.on('pong', () => {
-      connection.alive = true
-    })
-    socket.on('close', () => {
-      hub.detach(connection).catch((error: unknown) => log.error({ err: error }, 'chat socket: detach failed'))
-    })
+    socket.on('error', onError)
+    socket.on('message', onMessage)
+    socket.on('pong', onPong)
+    socket.on('close', onClose)
     hub.attach(connection, typeof since === 'string' ? since : undefined).catch((error: unknown) => {
-      log.error({ err: error }, 'chat socket: attach failed')
+      connection.log.error({ err: error }, 'chat socket: attach failed')
       socket.close(1011, 'internal error')
     })
   })
+}
+
+/**
+ * @fastify/websocket keeps the upgrade's request, reply and ServerResponse alive as long as the
+ * socket: its error listener closes over request and reply, and the response stays attached to
+ * the TCP socket (with the request, its headers and the buffer they were read into). About 5 KB
+ * a socket that it never uses again: detach the response and drop that listener (ours replaces it).
+ */
+function releaseUpgrade(socket: WebSocket, request: FastifyRequest): void {
+  const tcp = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null }
+  tcp._httpMessage?.detachSocket(tcp)
+  socket.removeAllListeners('error')
 }

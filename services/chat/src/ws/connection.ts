@@ -1,5 +1,6 @@
 import { CHAT_FRAME_MAX_BYTES, type ChatMessage, type ClientFrame, clientFrames, type ServerFrame } from '@sm/contracts'
-import { HttpError, type Log } from '@sm/platform'
+import { HttpError } from '@sm/platform'
+import type { FastifyBaseLogger } from 'fastify'
 import { Value } from 'typebox/value'
 import type { WebSocket } from 'ws'
 import type { ChatConfig } from '../config.ts'
@@ -23,15 +24,19 @@ export class Connection {
   readonly ws: WebSocket
   readonly #hub: Hub
   readonly #config: ChatConfig
-  readonly #log: Log
+  readonly #baseLog: FastifyBaseLogger
+  readonly #requestId: string
+  #childLog: FastifyBaseLogger | undefined
 
   /** The user's event seq handed to this socket, in order, without gaps. */
   lastSeq = 0
   alive = true
   closed = false
   #ready = false
-  #buffered: LiveEnvelope[] = []
-  #pending = new Map<number, LiveEnvelope>()
+  // The collections below are made when first needed and dropped when empty where that is
+  // cheap: most sockets never use most of them, and each empty Map or Set costs ~150 bytes.
+  #buffered: LiveEnvelope[] | undefined
+  #pending: Map<number, LiveEnvelope> | undefined
   #filling = false
   #gapTimer: NodeJS.Timeout | undefined
   #tokens: number
@@ -40,23 +45,40 @@ export class Connection {
   #strikesSince = Date.now()
   #typingTokens: number
   #typingRefilledAt = Date.now()
-  readonly #typing = new Map<string, { peerId: string; timer: NodeJS.Timeout }>()
-  readonly #peers = new Map<string, string>()
+  #typing: Map<string, { peerId: string; timer: NodeJS.Timeout }> | undefined
+  #peers: Map<string, string> | undefined
   /** clientIds sent on this socket: it gets their `message.ack`, never their `message.new`. */
-  readonly #sentClientIds = new Set<string>()
-  #delivered = new Map<string, number>()
+  #sentClientIds: Set<string> | undefined
+  #delivered: Map<string, number> | undefined
   #deliveredScheduled = false
 
-  constructor(opts: { id: string; userId: string; username: string; ws: WebSocket; hub: Hub; config: ChatConfig; log: Log }) {
+  constructor(opts: {
+    id: string
+    userId: string
+    username: string
+    ws: WebSocket
+    hub: Hub
+    config: ChatConfig
+    log: FastifyBaseLogger
+    /** The upgrade request's id, for log lines. */
+    requestId: string
+  }) {
     this.id = opts.id
     this.userId = opts.userId
     this.username = opts.username
     this.ws = opts.ws
     this.#hub = opts.hub
     this.#config = opts.config
-    this.#log = opts.log
+    this.#baseLog = opts.log
+    this.#requestId = opts.requestId
     this.#tokens = opts.config.FRAME_BURST
     this.#typingTokens = opts.config.TYPING_RATE_PER_S
+  }
+
+  /** A child logger is made when first needed: one per socket up front costs ~0.5 KB each. */
+  get log(): FastifyBaseLogger {
+    this.#childLog ??= this.#baseLog.child({ reqId: this.#requestId, connectionId: this.id })
+    return this.#childLog
   }
 
   // ── Startup: catch up, then go live ──
@@ -82,6 +104,7 @@ export class Connection {
       if (first) {
         start = Math.min(first.seq - 1, floor)
         const fresh = await this.#hub.freshFrames(this.userId, queued)
+        this.#pending ??= new Map()
         for (const entry of fresh) this.#pending.set(entry.seq, { frame: entry.frame, seq: entry.seq })
       }
     }
@@ -89,8 +112,8 @@ export class Connection {
     this.lastSeq = Math.min(start, top)
     await this.#fill(top)
     this.#ready = true
-    const buffered = this.#buffered
-    this.#buffered = []
+    const buffered = this.#buffered ?? []
+    this.#buffered = undefined
     for (const envelope of buffered) this.offer(envelope)
   }
 
@@ -102,6 +125,7 @@ export class Connection {
       return
     }
     if (!this.#ready) {
+      this.#buffered ??= []
       this.#buffered.push(envelope)
       return
     }
@@ -111,28 +135,32 @@ export class Connection {
       this.#flushPending()
       return
     }
+    this.#pending ??= new Map()
     this.#pending.set(envelope.seq, envelope)
     this.#scheduleGapFill()
   }
 
   #scheduleGapFill(): void {
-    if (this.#pending.size === 0 || this.closed) return
+    if (!this.#pending?.size || this.closed) return
     this.#gapTimer ??= setTimeout(() => {
       this.#gapTimer = undefined
-      if (this.#pending.size === 0) return
+      if (!this.#pending?.size) return
       const highest = Math.max(...this.#pending.keys())
-      this.#fill(highest).catch((error: unknown) => this.#log.error({ err: error }, 'chat socket: gap fill failed'))
+      this.#fill(highest).catch((error: unknown) => this.log.error({ err: error }, 'chat socket: gap fill failed'))
     }, GAP_WAIT_MS)
   }
 
   #flushPending(): void {
+    const pending = this.#pending
+    if (!pending) return
     for (;;) {
-      const next = this.#pending.get(this.lastSeq + 1)
+      const next = pending.get(this.lastSeq + 1)
       if (!next) break
-      this.#pending.delete(this.lastSeq + 1)
+      pending.delete(this.lastSeq + 1)
       this.#emit(next)
     }
-    for (const seq of this.#pending.keys()) if (seq <= this.lastSeq) this.#pending.delete(seq)
+    for (const seq of pending.keys()) if (seq <= this.lastSeq) pending.delete(seq)
+    if (pending.size === 0 && this.#pending === pending) this.#pending = undefined
   }
 
   /** Hands over everything up to `upTo`: what is pending in order, the rest read from the log. */
@@ -165,7 +193,7 @@ export class Connection {
     const frame = envelope.frame as { type: string; message?: ChatMessage }
     if (envelope.except === this.id) return
     // Gap fills come from the log, which does not know the sending socket: recognise our own sends.
-    if (frame.type === 'message.new' && frame.message?.senderId === this.userId && this.#sentClientIds.has(frame.message.clientId)) return
+    if (frame.type === 'message.new' && frame.message?.senderId === this.userId && this.#sentClientIds?.has(frame.message.clientId)) return
     this.send(envelope.frame)
     if (frame.type === 'message.new' && frame.message && frame.message.senderId !== this.userId) {
       this.#noteDelivered(frame.message.conversationId, frame.message.seq)
@@ -174,17 +202,18 @@ export class Connection {
 
   /** Receipts are coalesced: a burst of messages costs one update per conversation. */
   #noteDelivered(conversationId: string, seq: number): void {
+    this.#delivered ??= new Map()
     this.#delivered.set(conversationId, Math.max(seq, this.#delivered.get(conversationId) ?? 0))
     if (this.#deliveredScheduled) return
     this.#deliveredScheduled = true
     setImmediate(() => {
       this.#deliveredScheduled = false
-      const batch = this.#delivered
-      this.#delivered = new Map()
+      const batch = this.#delivered ?? new Map<string, number>()
+      this.#delivered = undefined
       for (const [conversationId, upTo] of batch) {
         this.#hub.chat.receipts
           .markDelivered(this.userId, conversationId, upTo)
-          .catch((error: unknown) => this.#log.error({ err: error }, 'chat socket: delivered receipt failed'))
+          .catch((error: unknown) => this.log.error({ err: error }, 'chat socket: delivered receipt failed'))
       }
     })
   }
@@ -199,7 +228,7 @@ export class Connection {
       this.send({ type: 'error', code: error.code, message: error.message, ...(ref ? { ref } : {}) })
       return
     }
-    this.#log.error({ err: error }, 'chat socket: frame failed')
+    this.log.error({ err: error }, 'chat socket: frame failed')
     this.send({ type: 'error', code: 'INTERNAL', message: 'internal error', ...(ref ? { ref } : {}) })
   }
 
@@ -245,6 +274,7 @@ export class Connection {
     switch (frame.type) {
       case 'message.send': {
         const { type: _type, ...body } = frame
+        this.#sentClientIds ??= new Set()
         this.#sentClientIds.add(frame.clientId)
         if (this.#sentClientIds.size > 1000) this.#sentClientIds.delete(this.#sentClientIds.values().next().value as string)
         const { message } = await chat.messages.send({ id: this.userId, username: this.username }, body, this.id)
@@ -281,32 +311,34 @@ export class Connection {
   /** Not stored: relayed to the peer, refreshed by the client, ended by the server when it stops. */
   async #onTyping(conversationId: string, state: 'start' | 'stop'): Promise<void> {
     if (!this.#takeTypingToken()) throw new HttpError(429, 'RATE_LIMITED', 'typing frames are rate limited')
-    let peerId = this.#peers.get(conversationId)
+    let peerId = this.#peers?.get(conversationId)
     if (!peerId) {
       peerId = await this.#hub.chat.queries.peerIn(this.userId, conversationId)
+      this.#peers ??= new Map()
       this.#peers.set(conversationId, peerId)
     }
-    const current = this.#typing.get(conversationId)
+    const current = this.#typing?.get(conversationId)
     if (current) clearTimeout(current.timer)
     if (state === 'stop') {
-      this.#typing.delete(conversationId)
+      this.#typing?.delete(conversationId)
       await this.#hub.typing(peerId, conversationId, this.userId, 'stop')
       return
     }
     const timer = setTimeout(() => this.#stopTyping(conversationId), this.#config.TYPING_TTL_MS)
+    this.#typing ??= new Map()
     this.#typing.set(conversationId, { peerId, timer })
     // Refreshes within the window are not relayed again: the peer already shows "typing".
     if (!current) await this.#hub.typing(peerId, conversationId, this.userId, 'start')
   }
 
   #stopTyping(conversationId: string): void {
-    const current = this.#typing.get(conversationId)
+    const current = this.#typing?.get(conversationId)
     if (!current) return
     clearTimeout(current.timer)
-    this.#typing.delete(conversationId)
+    this.#typing?.delete(conversationId)
     this.#hub
       .typing(current.peerId, conversationId, this.userId, 'stop')
-      .catch((error: unknown) => this.#log.warn({ err: error }, 'chat socket: typing stop failed'))
+      .catch((error: unknown) => this.log.warn({ err: error }, 'chat socket: typing stop failed'))
   }
 
   /** Per-connection token bucket; a client that keeps flooding is cut off with 1008. */
@@ -346,7 +378,7 @@ export class Connection {
   dispose(): void {
     this.closed = true
     if (this.#gapTimer) clearTimeout(this.#gapTimer)
-    for (const conversationId of [...this.#typing.keys()]) this.#stopTyping(conversationId)
+    for (const conversationId of [...(this.#typing?.keys() ?? [])]) this.#stopTyping(conversationId)
   }
 }
 

@@ -64,21 +64,7 @@ export class Hub {
     const floor = await this.currentSeq(connection.userId)
     let entry = this.#users.get(connection.userId)
     if (!entry) {
-      const subscription = bus.nc.subscribe(userSubject(bus.namespace, connection.userId), {
-        callback: (error, msg) => {
-          if (error) return
-          let envelope: LiveEnvelope
-          try {
-            envelope = msg.json<LiveEnvelope>()
-          } catch (err) {
-            this.#d.log.warn({ err }, 'chat: malformed live frame dropped')
-            return
-          }
-          const current = this.#users.get(connection.userId)
-          for (const conn of current?.connections ?? []) conn.offer(envelope)
-        },
-      })
-      entry = { connections: new Set(), subscription }
+      entry = { connections: new Set(), subscription: this.#subscribe(connection.userId) }
       this.#users.set(connection.userId, entry)
       await bus.nc.flush()
     }
@@ -89,6 +75,24 @@ export class Hub {
     await connection.start(since, floor)
     // Closed while we were catching up: its close handler found nothing to detach yet.
     if (connection.ws.readyState !== connection.ws.OPEN) await this.detach(connection)
+  }
+
+  /** The user's live subject. Its callback holds the user id only, not the connection that opened it. */
+  #subscribe(userId: string): Subscription {
+    const { bus } = this.#d
+    return bus.nc.subscribe(userSubject(bus.namespace, userId), {
+      callback: (error, msg) => {
+        if (error) return
+        let envelope: LiveEnvelope
+        try {
+          envelope = msg.json<LiveEnvelope>()
+        } catch (err) {
+          this.#d.log.warn({ err }, 'chat: malformed live frame dropped')
+          return
+        }
+        for (const conn of this.#users.get(userId)?.connections ?? []) conn.offer(envelope)
+      },
+    })
   }
 
   async detach(connection: Connection): Promise<void> {
