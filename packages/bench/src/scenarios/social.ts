@@ -4,6 +4,7 @@ import { median, round } from '../load/stats.ts'
 import type { RequestSpec } from '../load/worker.ts'
 import type { Row, ScenarioResult } from '../report.ts'
 import { defaultSeed, type SeededUser, seedSocial } from '../seed/social.ts'
+import { settleConsumers } from '../settle.ts'
 import type { BenchOptions } from './options.ts'
 
 const SAMPLE_USERS = 1_000
@@ -103,20 +104,26 @@ export async function socialScenario(opts: BenchOptions): Promise<ScenarioResult
       }
       const atRate = async (requests: RequestSpec[], rate: number) =>
         runLoad({ kind: 'rate', target: { url: stack.url, requests }, rate, durationS: opts.rateDurationS, connections: opts.connections })
+      // Writes leave work behind (fan-out of every post): each write-heavy run is followed by a
+      // wait until the timeline consumer has caught up, so the next run is not charged for it.
+      const settle = () => settleConsumers(stack.namespace, ['social-timeline'])
       const homeDirect = await saturate(direct, home)
       const homeGateway = await saturate(stack.url, home)
-      const composeGateway = await saturate(stack.url, compose)
       // The rates (1,000 reads/s, 300 composes/s) assume a box that serves far more; on a
       // slower one they would measure a queue, not the service. Each is capped at half of the
       // saturation measured in this run, and the rate used is reported.
       const readRate = Math.round(Math.min(1000, homeGateway / 2))
-      const composeRate = Math.round(Math.min(300, composeGateway / 2))
       const first = await atRate(home, readRate)
       const deep = await atRate(deepRequests, readRate)
       const user = await atRate(userTimeline, readRate)
       const post = await atRate(readPost, readRate)
+      const composeGateway = await saturate(stack.url, compose)
+      await settle()
+      const composeRate = Math.round(Math.min(300, composeGateway / 2))
       const composeRun = await atRate(compose, composeRate)
+      await settle()
       const mixed = await atRate(mix, readRate)
+      await settle()
       const r = {
         homeDirect,
         homeGateway,
