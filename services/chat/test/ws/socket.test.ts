@@ -1,3 +1,4 @@
+import { CHAT_FRAME_MAX_BYTES } from '@sm/contracts'
 import { signAccessToken, TEST_REDIS_URL } from '@sm/testing'
 import t from 'tap'
 import { buildTestChat, cid, until } from '../helper.ts'
@@ -169,6 +170,19 @@ t.test('hostile frames get error frames and the socket stays; a flood closes it 
   const closed = await socket.closed
   t.equal(closed.code, 1008)
   t.ok(socket.frames.some((f) => f.type === 'error' && f.code === 'RATE_LIMITED'))
+})
+
+t.test('a frame far past the limit ends that socket (1009 from ws, then our error listener); the others carry on', async (t) => {
+  const alice = await chat.user()
+  const socket = await alice.client.chat.connect()
+  const other = await alice.client.chat.connect()
+  socket.sendRaw(JSON.stringify({ type: 'ping', text: 'x'.repeat(CHAT_FRAME_MAX_BYTES * 5) }))
+  const closed = await socket.closed
+  // The close frame usually gets out before the socket is cut; a cut socket reads as 1006.
+  t.ok([1009, 1006].includes(closed.code), `closed with ${closed.code}`)
+  await other.ping()
+  t.pass('another socket of the same user still works')
+  await other.close()
 })
 
 t.test('a client that stops answering pings is closed (zombie)', async (t) => {
