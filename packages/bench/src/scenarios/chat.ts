@@ -147,6 +147,8 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
       },
     ]
     const med = (pick: (r: Rep) => number) => round(median(all.map(pick)), 3)
+    const heapOf = (m: Measured) => m.heapUsedPerProcess.reduce((a, b) => a + b, 0)
+    const heapRatio = round(median(all.map((r) => heapOf(r.chat) / Math.max(1, heapOf(r.raw)))), 2)
     return {
       scenario: 'chat',
       rows,
@@ -154,7 +156,7 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
       notes: [
         `chat delivery latency p50/p99: ${med((r) => r.chat.result.deliveryLatencyMs.p50)}/${med((r) => r.chat.result.deliveryLatencyMs.p99)} ms; ack p50/p99: ${med((r) => r.chat.result.ackLatencyMs.p50)}/${med((r) => r.chat.result.ackLatencyMs.p99)} ms; achieved ${med((r) => r.chat.result.achievedRate)} msg/s`,
         `raw ws echo p50/p99: ${med((r) => r.raw.result.deliveryLatencyMs.p50)}/${med((r) => r.raw.result.deliveryLatencyMs.p99)} ms; echo through the gateway p50/p99: ${med((r) => r.proxied.deliveryLatencyMs.p50)}/${med((r) => r.proxied.deliveryLatencyMs.p99)} ms`,
-        `memory per socket (R11): gateway + chat ${kb(med((r) => r.chat.bytesPerSocket))} (gateway ${kb(med((r) => r.chat.perProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.perProcess[1] ?? 0))}), raw ws ${kb(med((r) => r.raw.bytesPerSocket))}; the gateway relaying the echo server ${kb(med((r) => r.proxiedMemory.bytesPerSocket))}. Method: RSS growth over the last ${measuredSockets} of ${sockets} sockets (the first ${warmSockets} warm the processes up and stay open), each sample after a full GC in the measured process; V8 heap part: gateway ${kb(med((r) => r.chat.heapUsedPerProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.heapUsedPerProcess[1] ?? 0))}, raw ws ${kb(med((r) => r.raw.heapUsedPerProcess[0] ?? 0))}`,
+        `memory per socket (R11): gateway + chat ${kb(med((r) => r.chat.bytesPerSocket))} (gateway ${kb(med((r) => r.chat.perProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.perProcess[1] ?? 0))}), raw ws ${kb(med((r) => r.raw.bytesPerSocket))}; the gateway relaying the echo server ${kb(med((r) => r.proxiedMemory.bytesPerSocket))}. Method: RSS growth over the last ${measuredSockets} of ${sockets} sockets (the first ${warmSockets} warm the processes up and stay open), each sample after a full GC in the measured process; V8 heap part: gateway ${kb(med((r) => r.chat.heapUsedPerProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.heapUsedPerProcess[1] ?? 0))}, raw ws ${kb(med((r) => r.raw.heapUsedPerProcess[0] ?? 0))} (ratio ${heapRatio}: the RSS figures move by about 1 KB a socket from run to run with malloc and page reuse, the heap ones do not)`,
         `${opts.reps} repetitions, ${opts.durationS} s each, open loop; load generator in its own process`,
       ],
     }
