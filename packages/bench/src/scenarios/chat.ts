@@ -2,7 +2,7 @@ import { type RunningProcess, startProcess, startStack } from '@sm/testing'
 import { startWsEcho } from '../baselines/processes.ts'
 import { median, round } from '../load/stats.ts'
 import { runStorm } from '../load/storm-run.ts'
-import { type MemorySample, probeNodeOptions, sampleMemory } from '../load/ws-memory.ts'
+import { forgetMemory, type MemorySample, probeNodeOptions, sampleMemory } from '../load/ws-memory.ts'
 import { runWsLoad, type WsPhase, type WsResult } from '../load/ws-run.ts'
 import type { Row, ScenarioResult } from '../report.ts'
 import type { BenchOptions } from './options.ts'
@@ -161,6 +161,9 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
       ],
     }
   } finally {
+    for (const pid of [echo.pid, echoGateway?.process.pid, stack.gateway.process.pid, stack.services.chat?.process.pid]) {
+      if (pid) forgetMemory(pid)
+    }
     await echoGateway?.stop()
     await echo.stop()
     await stack.stop()
