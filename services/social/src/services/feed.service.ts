@@ -108,7 +108,7 @@ export class FeedService {
 
   /**
    * The feed's next `EXTEND_CHUNK` posts below a truncated timeline's oldest id, appended to it.
-   * Only when the page continues from that end (a cursor below it, e.g. after a fan-out trimmed
+   * Only when the page continues from that end (a cursor below it, e.g. after a follow trimmed
    * the set back to the cap, leaves a gap the chunk would not cover).
    */
   async #extend(

@@ -42,13 +42,18 @@ local function add_to(key)
     redis.call('DEL', key)
     return 0
   end
+  local before = redis.call('ZLEXCOUNT', key, '[0', '+')
   local added = 0
   for i = 3, #ARGV do
     -- In a truncated set only ids newer than its oldest member keep the invariant.
     if (not truncated) or ARGV[i] > oldest then added = added + redis.call('ZADD', key, 0, ARGV[i]) end
   end
-  if ARGV[2] == '1' then truncate(key) end
-  trim(key, cap)
+  -- New posts into a set extended past the cap (by a deep read) push out as many of its oldest
+  -- ids, so the reader's place down there survives a busy feed. An author's page of older posts
+  -- (maybeMore) can interleave anywhere, so that case trims to the cap to keep the invariant.
+  local limit = cap
+  if ARGV[2] == '1' then truncate(key) else limit = math.max(cap, before) end
+  trim(key, limit)
   return added
 end
 local total = 0
@@ -206,7 +211,7 @@ export class TimelineStore {
    * Continues a truncated timeline downwards with `ids` (the feed's next posts older than
    * `from`, which must still be its oldest id), so the pages after it come from Redis too.
    * `exhausted`: Postgres has nothing older, so the set now holds the whole feed.
-   * The next fan-out into the set trims it back to the cap.
+   * New posts then push out as many of its oldest ids; a follow's page trims it back to the cap.
    */
   async extend(userId: string, from: string, ids: string[], exhausted: boolean): Promise<boolean> {
     const applied = await this.#redis.timelineExtend(TimelineStore.key(userId), from, exhausted ? '1' : '0', this.#ttlSeconds, ...ids)

@@ -99,9 +99,11 @@ t.test('a truncated timeline extends downwards only from its own end; exhausted 
 
   const fresh = newId()
   await store.add([user], [fresh])
-  const trimmed = await store.read(user, undefined, 10)
-  t.match(trimmed, { state: 'truncated', size: 5 }, 'the next fan-out trims back to the cap')
-  t.same(trimmed.ids, [fresh, ...newestFirst(recent).slice(0, 4)])
+  const pushed = await store.read(user, undefined, 10)
+  t.match(pushed, { state: 'truncated', size: 8 }, 'a new post into an extended set pushes out one oldest id: the size holds')
+  t.same(pushed.ids, [fresh, ...newestFirst(recent), older3, older2], 'so a reader down there keeps their place')
+  await store.add([user], ids(2), true)
+  t.match(await store.read(user, undefined, 10), { state: 'truncated', size: 5 }, 'an author’s page of older posts trims to the cap')
 
   const building = newId()
   t.ok(await store.begin(building))
