@@ -103,6 +103,8 @@ export interface StackOptions {
   services: ServiceName[]
   /** Extra variables for every process (e.g. SMTP_URL). */
   env?: Record<string, string>
+  /** Extra variables for one service only (e.g. a profiler's NODE_OPTIONS). */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>
 }
 
 /**
@@ -124,7 +126,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     // auth first: it owns the signing keys the others fetch.
     for (const name of opts.services) {
-      const running = await startProcess(name, env)
+      const running = await startProcess(name, { ...env, ...opts.serviceEnv?.[name] })
       services[name] = running
       started.push(running)
     }
