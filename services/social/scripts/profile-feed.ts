@@ -8,6 +8,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestDatabase, freePort, newKeyPair, repoRoot, signAccessToken, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
+import { printCpuProfile } from '../../../packages/bench/src/cpu-profile.ts'
 import { seedSocial } from '../../../packages/bench/src/seed/social.ts'
 
 const path = process.argv[2] ?? '/feed'
@@ -114,28 +115,4 @@ child.kill('SIGTERM')
 await new Promise((r) => child.once('exit', r))
 await db.drop()
 
-const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) as string
-const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>
-  samples: number[]
-  timeDeltas: number[]
-}
-const byNode = new Map(profile.nodes.map((n) => [n.id, n]))
-const self = new Map<string, number>()
-profile.samples.forEach((id, i) => {
-  const frame = byNode.get(id)?.callFrame
-  const key = `${frame?.functionName || '(anon)'} ${(frame?.url ?? '').replace(/.*node_modules\/\.pnpm\/([^/]+)\/.*/, '$1').replace(/.*\/work\/main\//, '')}:${frame?.lineNumber}`
-  self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0))
-})
-const total = [...self.values()].reduce((a, b) => a + b, 0)
-for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40))
-  console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`)
-// Grouped by package.
-const byPackage = new Map<string, number>()
-for (const [key, us] of self) {
-  const pkg = key.split(' ')[1]?.split(':')[0]?.split('/').slice(0, 3).join('/') ?? '?'
-  byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us)
-}
-console.log('--- by file/package')
-for (const [key, us] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 25))
-  console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`)
+printCpuProfile(profDir, 40)
