@@ -110,6 +110,36 @@ t.test('a publish that fails leaves its rows in the outbox for the next pass', a
   t.equal((await db.selectFrom('outbox').select('id').execute()).length, 0, 'a later pass publishes and removes it')
 })
 
+t.test('kicks during a steady stream coalesce: passes are at least coalesceMs apart and carry several rows', async (t) => {
+  // A pass publishes its rows in one synchronous loop (microseconds apart), and the kicks are
+  // 5 ms apart: publish calls grouped by gaps of more than 2 ms are the passes.
+  const calls: number[] = []
+  const spied = {
+    ...bus,
+    js: {
+      publish: (...args: Parameters<typeof bus.js.publish>) => {
+        calls.push(performance.now())
+        return bus.js.publish(...args)
+      },
+    },
+  }
+  const relay = new OutboxRelay(db, spied as unknown as typeof bus, silent, 60_000, 40)
+  for (let i = 0; i < 20; i++) {
+    await db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.updated', updated(`stream_${i}`)))
+    relay.kick()
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  for (let i = 0; i < 100 && (await db.selectFrom('outbox').select('id').execute()).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  await relay.stop()
+  t.equal((await db.selectFrom('outbox').select('id').execute()).length, 0, 'everything was published')
+  t.equal(calls.length, 20, 'each row once')
+  const passes = calls.filter((at, i) => i === 0 || at - (calls[i - 1] as number) > 2).length
+  t.ok(passes <= 8, `20 kicks, 5 ms apart, made ${passes} passes (one per kick without coalescing)`)
+  t.ok(passes >= 2, 'and the first pass did not wait for the rest')
+})
+
 t.test('enqueueEvent refuses a payload that breaks its schema', async (t) => {
   await t.rejects(
     db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.registered', { username: 'x' } as never)),
