@@ -11,6 +11,18 @@ const Id = Type.String({ format: 'uuid' })
  * owner. Errors: MEDIA_NOT_FOUND, MEDIA_FORBIDDEN (someone else's), MEDIA_WRONG_PURPOSE,
  * MEDIA_ALREADY_CLAIMED.
  */
+/**
+ * The HTTP status a client gets for each `media.*` refusal when it passes through a service: a
+ * bad reference is the caller's mistake (400), someone else's media a 403.
+ */
+export const mediaErrorStatus: Readonly<Record<string, number>> = {
+  MEDIA_NOT_FOUND: 400,
+  MEDIA_WRONG_PURPOSE: 400,
+  MEDIA_ALREADY_CLAIMED: 400,
+  MEDIA_FORBIDDEN: 403,
+  VALIDATION: 400,
+}
+
 export const MediaClaimRequest = Type.Object({
   userId: Id,
   purpose: MediaPurpose,

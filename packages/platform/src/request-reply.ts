@@ -17,6 +17,22 @@ export class RequestError extends Error {
 }
 
 /**
+ * A failed request as the HTTP error the caller's client should see: codes in `statuses` keep
+ * their code and message with that status, an unreachable service is a 503 with `Retry-After`,
+ * any other refusal a 502 (`<SERVICE>_ERROR`). Anything that is not a RequestError (an
+ * HttpError already, a bug) is returned as it is.
+ */
+export function httpErrorFromRequest(error: unknown, service: string, statuses: Readonly<Record<string, number>>): unknown {
+  if (!(error instanceof RequestError)) return error
+  if (error.code === 'UPSTREAM_UNAVAILABLE') {
+    return new HttpError(503, 'UPSTREAM_UNAVAILABLE', `${service} is unavailable; retry shortly`, { 'retry-after': '1' })
+  }
+  const status = statuses[error.code]
+  if (status !== undefined) return new HttpError(status, error.code, error.message)
+  return new HttpError(502, `${service.toUpperCase()}_ERROR`, `${service} refused: ${error.code}`)
+}
+
+/**
  * Answers `<namespace>.rpc.<name>` requests. Instances share a queue group, so each request
  * is handled once. Handler errors go back as `{ ok: false, error }`, never as silence.
  */

@@ -3,10 +3,11 @@ import { type Kysely, sql } from 'kysely'
 import t from 'tap'
 import { applyOnce, processedEventsMigration, startConsumer } from '../src/consumer.ts'
 import { createDb, migrateToLatest } from '../src/db.ts'
+import type { HttpError } from '../src/errors.ts'
 import { closeInOrder } from '../src/infrastructure.ts'
 import { connectBus } from '../src/nats.ts'
 import { enqueueEvent, OutboxRelay, type OutboxTable, outboxMigration } from '../src/outbox.ts'
-import { RequestError, request, serveRequests } from '../src/request-reply.ts'
+import { httpErrorFromRequest, RequestError, request, serveRequests } from '../src/request-reply.ts'
 
 const silent = { error() {}, warn() {}, info() {}, debug() {} }
 const testDb = await createTestDatabase('platform')
@@ -193,6 +194,22 @@ t.test('request-reply answers, reports remote errors and times out', async (t) =
   const started = Date.now()
   await t.rejects(request(bus.nc, testDb.namespace, 'nobody-answers', {}, 200), { code: 'UPSTREAM_UNAVAILABLE' })
   t.ok(Date.now() - started < 2_000, 'bounded wait')
+})
+
+t.test('httpErrorFromRequest: listed codes keep code and message, an unreachable service is 503, others 502', async (t) => {
+  const statuses = { THING_GONE: 400, THING_NOT_YOURS: 403 }
+  const mapped = (error: unknown) => httpErrorFromRequest(error, 'things', statuses) as HttpError
+  t.match(mapped(new RequestError('THING_NOT_YOURS', 'thing 7 is bob’s')), {
+    statusCode: 403,
+    code: 'THING_NOT_YOURS',
+    message: 'thing 7 is bob’s',
+  })
+  t.match(mapped(new RequestError('THING_GONE', 'gone')), { statusCode: 400, code: 'THING_GONE' })
+  const down = mapped(new RequestError('UPSTREAM_UNAVAILABLE', 'things: timeout'))
+  t.match(down, { statusCode: 503, code: 'UPSTREAM_UNAVAILABLE', headers: { 'retry-after': '1' } })
+  t.match(mapped(new RequestError('INTERNAL', 'boom')), { statusCode: 502, code: 'THINGS_ERROR' })
+  const bug = new TypeError('not a refusal')
+  t.equal(httpErrorFromRequest(bug, 'things', statuses), bug, 'anything else passes through')
 })
 
 t.test('a pooled connection that Postgres terminates does not crash the process', async (t) => {

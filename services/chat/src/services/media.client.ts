@@ -1,5 +1,5 @@
-import type { MediaRef } from '@sm/contracts'
-import { type Bus, HttpError, type Log, RequestError, request } from '@sm/platform'
+import { type MediaRef, mediaErrorStatus } from '@sm/contracts'
+import { type Bus, badRequest, httpErrorFromRequest, type Log, request } from '@sm/platform'
 
 /** media.* over NATS: claim on send, fresh signed URLs on read, release on delete for everyone. */
 export class MediaClient {
@@ -26,10 +26,10 @@ export class MediaClient {
         this.#timeoutMs,
       )
       const ref = reply.items.find((item) => item.id === mediaId)
-      if (!ref) throw new HttpError(400, 'MEDIA_NOT_FOUND', 'media not found')
+      if (!ref) throw badRequest('MEDIA_NOT_FOUND', 'media not found')
       return ref
     } catch (error) {
-      throw mediaError(error)
+      throw httpErrorFromRequest(error, 'media', mediaErrorStatus)
     }
   }
 
@@ -90,23 +90,4 @@ export function expiryOf(url: string): number {
   const value = raw ? Number(raw) : Number.NaN
   if (!Number.isFinite(value) || value <= 0) return Date.now() + 90_000
   return value > 1e12 ? value : value * 1000
-}
-
-const mediaStatus: Record<string, number> = {
-  MEDIA_NOT_FOUND: 400,
-  MEDIA_WRONG_PURPOSE: 400,
-  MEDIA_ALREADY_CLAIMED: 400,
-  MEDIA_FORBIDDEN: 403,
-  UPSTREAM_UNAVAILABLE: 503,
-}
-
-function mediaError(error: unknown): unknown {
-  if (error instanceof HttpError) return error
-  if (error instanceof RequestError) {
-    const status = mediaStatus[error.code]
-    if (status === 503) return new HttpError(503, 'UPSTREAM_UNAVAILABLE', 'media is unavailable; retry shortly', { 'retry-after': '1' })
-    if (status) return new HttpError(status, error.code, error.message)
-    if (error.code === 'VALIDATION') return new HttpError(400, 'MEDIA_INVALID', error.message)
-  }
-  return error
 }

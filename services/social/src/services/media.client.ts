@@ -1,27 +1,13 @@
-import type { MediaRef } from '@sm/contracts'
-import { type Bus, badRequest, forbidden, HttpError, type Log, RequestError, request } from '@sm/platform'
+import { type MediaRef, mediaErrorStatus } from '@sm/contracts'
+import { type Bus, badRequest, httpErrorFromRequest, type Log, request } from '@sm/platform'
 
 type NatsConnection = Bus['nc']
 
 export type ClaimPurpose = 'post' | 'avatar'
 
-/** Media errors as the client sees them: a bad reference is the caller's mistake, not ours. */
-function toHttpError(error: unknown): never {
-  if (!(error instanceof RequestError)) throw error
-  switch (error.code) {
-    case 'MEDIA_NOT_FOUND':
-      throw badRequest('MEDIA_NOT_FOUND', `media not found: ${error.message}`)
-    case 'MEDIA_FORBIDDEN':
-      throw forbidden(`media belongs to someone else: ${error.message}`, 'MEDIA_FORBIDDEN')
-    case 'MEDIA_WRONG_PURPOSE':
-      throw badRequest('MEDIA_WRONG_PURPOSE', `media was uploaded for another purpose: ${error.message}`)
-    case 'MEDIA_ALREADY_CLAIMED':
-      throw badRequest('MEDIA_ALREADY_CLAIMED', `media is already attached elsewhere: ${error.message}`)
-    case 'UPSTREAM_UNAVAILABLE':
-      throw new HttpError(503, 'UPSTREAM_UNAVAILABLE', 'the media service is unavailable; retry shortly', { 'retry-after': '1' })
-    default:
-      throw new HttpError(502, 'MEDIA_ERROR', `media service refused: ${error.code}`)
-  }
+/** Media's refusals as the client sees them (shared with chat). */
+const toHttpError = (error: unknown): never => {
+  throw httpErrorFromRequest(error, 'media', mediaErrorStatus)
 }
 
 /** media.claim / media.release over NATS request-reply. */
