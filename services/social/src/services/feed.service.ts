@@ -117,8 +117,8 @@ export class FeedService {
     cursor: Cursor | undefined,
   ): Promise<{ ids: string[]; exhausted: boolean } | undefined> {
     const { db, timelines, log } = this.#deps
-    const { oldest, size } = timeline
-    if (!oldest || (cursor && cursor.id < oldest) || size >= timelines.cap * EXTEND_LIMIT) return undefined
+    const oldest = timeline.end?.oldest
+    if (!oldest || (cursor && cursor.id < oldest) || (timeline.end?.size ?? 0) >= timelines.cap * EXTEND_LIMIT) return undefined
     try {
       const keys = await findFeedKeysBefore(db, userId, keyOf(oldest), EXTEND_CHUNK)
       const ids = keys.map((k) => k.id)

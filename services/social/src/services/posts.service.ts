@@ -64,16 +64,19 @@ export class PostsService {
     // cannot leave it stale); the placeholder only lets the rest of the payload be validated now.
     const placeholder = { id: user.id, username: user.username, nickname: null, avatarUrl: null }
     const written = writtenEvent({ id, text, hashtags, media: claimed, createdAt, editedAt: null, version: 1 }, placeholder)
-    const author = await insertPostWithEvent(
-      db,
-      { id, authorId: user.id, text, hashtags, media: claimed, createdAt },
-      outboxRow(PRODUCER, 'social.post.created', written, requestId),
-    )
-      .then((row) => row ?? Promise.reject(new Error('post author has no profile')))
-      .catch(async (error: unknown) => {
-        await media.release(mediaIds, postRef(id))
-        throw error
-      })
+    let author: Awaited<ReturnType<typeof insertPostWithEvent>>
+    try {
+      author = await insertPostWithEvent(
+        db,
+        { id, authorId: user.id, text, hashtags, media: claimed, createdAt },
+        outboxRow(PRODUCER, 'social.post.created', written, requestId),
+      )
+      // ensure() above created the profile; only a concurrent account deletion gets here.
+      if (!author) throw new Error('post author has no profile')
+    } catch (error) {
+      await media.release(mediaIds, postRef(id))
+      throw error
+    }
     relay.kick()
     // Everything a new post shows is known here: no read back.
     return {

@@ -92,18 +92,24 @@ trim(key, cap)
 redis.call('EXPIRE', key, ARGV[3])
 return 1`
 
-// KEYS[1] timeline; ARGV: max ('+' or '(<id>'), count, ttl. Returns the state sentinel, the
-// oldest id, the number of ids, then up to `count` ids below max, newest first.
+// KEYS[1] timeline; ARGV: max ('+' or '(<id>'), count, ttl. Returns the state sentinel, then
+// the set's oldest id and size when the read ran out (fewer than `count` ids; '' and -1 when
+// not: the common case pays nothing for them), then up to `count` ids below max, newest first.
 const READ = `
 local key = KEYS[1]
 local state = redis.call('ZRANGEBYLEX', key, '-', '(0')
 if #state == 0 then return {} end
 redis.call('EXPIRE', key, ARGV[3])
-local ids = redis.call('ZREVRANGEBYLEX', key, ARGV[1], '[0', 'LIMIT', 0, tonumber(ARGV[2]))
+local count = tonumber(ARGV[2])
+local ids = redis.call('ZREVRANGEBYLEX', key, ARGV[1], '[0', 'LIMIT', 0, count)
 local sentinel = state[1]
 for _, member in ipairs(state) do if member == '!b' then sentinel = '!b' end end
-local oldest = redis.call('ZRANGEBYLEX', key, '[0', '+', 'LIMIT', 0, 1)[1] or ''
-table.insert(ids, 1, redis.call('ZLEXCOUNT', key, '[0', '+'))
+local oldest, size = '', -1
+if #ids < count then
+  oldest = redis.call('ZRANGEBYLEX', key, '[0', '+', 'LIMIT', 0, 1)[1] or ''
+  size = redis.call('ZLEXCOUNT', key, '[0', '+')
+end
+table.insert(ids, 1, size)
 table.insert(ids, 1, oldest)
 table.insert(ids, 1, sentinel)
 return ids`
@@ -136,9 +142,8 @@ export interface TimelineRead {
   state: TimelineState
   /** Newest first, below the requested id. */
   ids: string[]
-  /** The set's oldest id and its number of ids (absent when missing or empty). */
-  oldest?: string
-  size: number
+  /** When the read ran out (fewer ids than asked): the set's oldest id (if any) and its size. */
+  end?: { oldest?: string; size: number }
 }
 
 export class TimelineStore {
@@ -194,7 +199,7 @@ export class TimelineStore {
     await this.#redis.timelineFinish(TimelineStore.key(userId), this.cap, full ? '1' : '0', this.#ttlSeconds, ...ids)
   }
 
-  /** Up to `count` ids older than `beforeId` (newest first), the timeline's state, oldest id and size. */
+  /** Up to `count` ids older than `beforeId` (newest first) and the timeline's state; its end when the read reached it. */
   async read(userId: string, beforeId: string | undefined, count: number): Promise<TimelineRead> {
     const [sentinel, oldest, size, ...ids] = await this.#redis.timelineRead(
       TimelineStore.key(userId),
@@ -202,9 +207,11 @@ export class TimelineStore {
       count,
       this.#ttlSeconds,
     )
-    if (sentinel === undefined) return { state: 'missing', ids: [], size: 0 }
+    if (sentinel === undefined) return { state: 'missing', ids: [] }
     const state = STATE_OF[String(sentinel)] ?? 'missing'
-    return { state, ids: ids.map(String), size: Number(size), ...(oldest ? { oldest: String(oldest) } : {}) }
+    const result: TimelineRead = { state, ids: ids.map(String) }
+    if (Number(size) >= 0) result.end = { size: Number(size), ...(oldest ? { oldest: String(oldest) } : {}) }
+    return result
   }
 
   /**

@@ -83,30 +83,35 @@ t.test('a truncated timeline extends downwards only from its own end; exhausted 
   t.ok(await store.begin(user))
   await store.finish(user, recent, true)
   const before = await store.read(user, undefined, 10)
-  t.match(before, { state: 'truncated', size: 5, oldest: recent[0] }, 'the read tells the size and the oldest id')
+  t.match(before, { state: 'truncated', end: { size: 5, oldest: recent[0] } }, 'a read that ran out tells the size and the oldest id')
 
   t.notOk(await store.extend(user, recent[1] as string, [older3 as string], false), 'not from its end: refused')
-  t.equal((await store.read(user, undefined, 10)).size, 5)
+  t.equal((await store.read(user, undefined, 10)).end?.size, 5)
   t.ok(await store.extend(user, recent[0] as string, [older3 as string, older2 as string], false))
   const extended = await store.read(user, undefined, 10)
   t.same(extended.ids, [...newestFirst(recent), older3, older2], 'appended below, past the cap')
-  t.match(extended, { state: 'truncated', size: 7, oldest: older2 })
+  t.match(extended, { state: 'truncated', end: { size: 7, oldest: older2 } })
   t.same((await store.read(user, older3, 10)).ids, [older2], 'pages continue through the extension')
 
   t.ok(await store.extend(user, older2 as string, [older1 as string], true))
-  t.match(await store.read(user, undefined, 10), { state: 'complete', size: 8 }, 'nothing older in Postgres: complete')
+  t.match(await store.read(user, undefined, 10), { state: 'complete', end: { size: 8 } }, 'nothing older in Postgres: complete')
   t.notOk(await store.extend(user, older1 as string, [], true), 'a complete timeline takes no extension')
 
   const fresh = newId()
   await store.add([user], [fresh])
   const pushed = await store.read(user, undefined, 10)
-  t.match(pushed, { state: 'truncated', size: 8 }, 'a new post into an extended set pushes out one oldest id: the size holds')
+  t.match(pushed, { state: 'truncated', end: { size: 8 } }, 'a new post into an extended set pushes out one oldest id: the size holds')
   t.same(pushed.ids, [fresh, ...newestFirst(recent), older3, older2], 'so a reader down there keeps their place')
   await store.add([user], ids(2), true)
-  t.match(await store.read(user, undefined, 10), { state: 'truncated', size: 5 }, 'an author’s page of older posts trims to the cap')
+  t.match(
+    await store.read(user, undefined, 10),
+    { state: 'truncated', end: { size: 5 } },
+    'an author’s page of older posts trims to the cap',
+  )
 
   const building = newId()
   t.ok(await store.begin(building))
   t.notOk(await store.extend(building, recent[0] as string, [older1 as string], false), 'a set being built is not extended')
-  t.equal((await store.read(newId(), undefined, 10)).size, 0, 'a missing timeline has size 0')
+  t.equal((await store.read(newId(), undefined, 10)).end, undefined, 'a missing timeline has no end to extend from')
+  t.equal((await store.read(user, undefined, 2)).end, undefined, 'a read that did not run out does not look for the end')
 })
