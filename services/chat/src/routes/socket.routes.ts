@@ -45,7 +45,11 @@ export async function socketRoutes(app: App, { hub, redis, config }: SocketRoute
 
   // One set of listeners for every socket: per-socket closures would cost memory for each.
   const onMessage = function (this: WebSocket, data: RawData, isBinary: boolean) {
-    connections.get(this)?.handle(data as Buffer, isBinary)
+    const connection = connections.get(this)
+    if (!connection) return
+    // Any frame proves the client is there, as a pong does (a busy client's pong may queue behind).
+    connection.alive = true
+    connection.handle(data as Buffer, isBinary)
   }
   const onPong = function (this: WebSocket) {
     const connection = connections.get(this)

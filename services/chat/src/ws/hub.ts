@@ -47,9 +47,13 @@ export class Hub {
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
+    // The beat runs in setImmediate, after the event loop's I/O phase: when the process stalls
+    // (GC, a loaded box) an overdue timer fires before the pongs that arrived meanwhile are
+    // read, and would take live sockets for zombies.
+    const beat = () => {
       this.#beat().catch((error: unknown) => this.#d.log.error({ err: error }, 'chat heartbeat failed'))
-    }, this.#d.config.HEARTBEAT_INTERVAL_MS)
+    }
+    this.#timer = setInterval(() => setImmediate(beat), this.#d.config.HEARTBEAT_INTERVAL_MS)
     this.#timer.unref()
   }
 

@@ -193,6 +193,24 @@ t.test('a client that stops answering pings is closed (zombie)', async (t) => {
   await until(async () => !(await alice.client.chat.presence([alice.id])).items[0]?.online, 5_000, 'zombie offline')
 })
 
+t.test('a process stall does not take live sockets for zombies: pongs that came in meanwhile count', async (t) => {
+  const alice = await chat.user()
+  const socket = await alice.client.chat.connect()
+  // The client answers the ping (autoPong writes before 'ping' is emitted), then this process
+  // blocks past the next beat: the pong waits, unread, behind the overdue heartbeat timer.
+  await new Promise<void>((resolve) => {
+    socket.ws.once('ping', () => {
+      const deadline = Date.now() + 700
+      while (Date.now() < deadline) {}
+      resolve()
+    })
+  })
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.equal(socket.ws.readyState, socket.ws.OPEN, 'still open two beats after the stall')
+  await socket.ping()
+  await socket.close()
+})
+
 t.test('shutting an instance down closes its sockets with 1001', async (t) => {
   const alice = await chat.user()
   const other = await chat.another()
