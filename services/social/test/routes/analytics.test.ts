@@ -34,7 +34,10 @@ t.test('views: every read counts once, concurrent reads are exact, Redis deltas 
   await eventually(async () => (await redis.scard(`${ctx.namespace}:views:dirty`)) === 0)
   t.pass('a settled post is no longer dirty')
   const analytics = (await http.get(`/posts/${post.id}/analytics`, alice)).body
-  t.match(analytics, { views: 40, uniqueViewers: 6, likes: 0, comments: 0, shares: 0, engagementRate: 0 })
+  t.match(analytics, { views: 40, likes: 0, comments: 0, shares: 0, engagementRate: 0 })
+  // Six viewers (five users and one address) in a HyperLogLog: two of them share one of its
+  // 16,384 registers about once in 1,100 runs (random user ids), which reads as 5.
+  t.ok([5, 6].includes(analytics.uniqueViewers), `unique viewers ≈ 6 (${analytics.uniqueViewers})`)
   await http.get(`/posts/${post.id}`, viewers[0])
   t.equal((await http.get(`/users/${alice.username}/posts`)).body.items[0].views, 41, 'lists add the pending delta too')
   t.match(await http.get(`/posts/${randomUUID()}/analytics`, alice), { status: 404 })
