@@ -1,3 +1,4 @@
+import type { OutboxRow } from '@sm/platform'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { ChatDatabase, MessageRow, MessagesTable } from '../db/database.ts'
 
@@ -15,28 +16,77 @@ export async function findMessageForUpdate(trx: Transaction<ChatDatabase>, id: s
   return trx.selectFrom('messages').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 }
 
-export type NewMessage = Omit<MessagesTable, 'createdAt' | 'seq' | 'editedAt' | 'deletedAt' | 'deliveredAt' | 'readAt'>
+export type NewMessage = Omit<MessagesTable, 'createdAt' | 'seq' | 'editedAt' | 'deletedAt' | 'deliveredAt' | 'readAt'> & {
+  createdAt: Date
+}
+
+/** What storing a send came to: the new message and its log entries' seqs, or the retried original. */
+export type StoredSend = { duplicate: false; row: MessageRow; eventSeqs: Map<string, number> } | { duplicate: true; row: MessageRow }
 
 /**
- * Takes the conversation's next seq (its row lock orders the conversation's messages) and
- * inserts the message, in one round trip. Undefined when (sender, clientId) exists: a retry;
- * the caller rolls back so the seq is not burnt.
+ * A send in one statement, so one round trip (it was BEGIN, four statements and COMMIT): take
+ * the conversation's next seq (its row lock orders the conversation's messages), insert the
+ * message, append `frame` to each member's event log (counter rows locked in the order given,
+ * so two writers never deadlock) and write the outbox row. `frame` and `event` carry a
+ * placeholder seq that the statement fills in.
+ *
+ * A retried (sender, clientId) already committed is answered with the original and changes
+ * nothing. A retry racing its original fails the insert's unique key, which aborts the whole
+ * statement, seq included: undefined, and the caller reads the winner.
  */
-export async function insertWithNextSeq(trx: Transaction<ChatDatabase>, m: NewMessage): Promise<MessageRow | undefined> {
+export async function insertMessageWithEvents(
+  db: Db,
+  m: NewMessage,
+  memberIds: [string, string],
+  frame: { message: unknown },
+  event: OutboxRow,
+): Promise<StoredSend | undefined> {
   const json = (value: unknown) => (value === null ? null : JSON.stringify(value))
-  const { rows } = await sql<MessageRow>`
-    with next as (
-      update conversations set last_seq = last_seq + 1, last_activity_at = date_trunc('milliseconds', now())
-      where id = ${m.conversationId} returning last_seq
-    )
-    insert into messages (id, conversation_id, seq, sender_id, client_id, kind, text, media_id, media, post, reply_to_id, reply_to, quote_id, quote)
-    select ${m.id}::uuid, ${m.conversationId}::uuid, next.last_seq, ${m.senderId}::uuid, ${m.clientId}, ${m.kind}, ${m.text},
-      ${m.mediaId}::uuid, ${json(m.media)}::jsonb, ${json(m.post)}::jsonb, ${m.replyToId}::uuid, ${json(m.replyTo)}::jsonb,
-      ${m.quoteId}::uuid, ${json(m.quote)}::jsonb
-    from next
-    on conflict (sender_id, client_id) do nothing
-    returning *`.execute(trx)
-  return rows[0]
+  const users = [...memberIds].sort()
+  try {
+    const { rows } = await sql<MessageRow & { duplicate: boolean; logged: Array<{ userId: string; seq: number }> | null }>`
+      with dup as (
+        select * from messages where sender_id = ${m.senderId} and client_id = ${m.clientId}
+      ), next as (
+        update conversations set last_seq = last_seq + 1, last_activity_at = ${m.createdAt}
+        where id = ${m.conversationId} and not exists (select 1 from dup)
+        returning last_seq
+      ), msg as (
+        insert into messages (id, conversation_id, seq, sender_id, client_id, kind, text, media_id, media, post,
+          reply_to_id, reply_to, quote_id, quote, created_at)
+        select ${m.id}::uuid, ${m.conversationId}::uuid, next.last_seq, ${m.senderId}::uuid, ${m.clientId}, ${m.kind}, ${m.text},
+          ${m.mediaId}::uuid, ${json(m.media)}::jsonb, ${json(m.post)}::jsonb, ${m.replyToId}::uuid, ${json(m.replyTo)}::jsonb,
+          ${m.quoteId}::uuid, ${json(m.quote)}::jsonb, ${m.createdAt}
+        from next
+        returning *
+      ), counters as (
+        insert into event_counters (user_id, last_seq)
+        select u.id, 1 from msg cross join unnest(${users}::uuid[]) with ordinality as u(id, ord) order by u.ord
+        on conflict (user_id) do update set last_seq = event_counters.last_seq + 1
+        returning user_id, last_seq
+      ), logged as (
+        insert into events (user_id, seq, type, payload)
+        select c.user_id, c.last_seq, 'message.new', jsonb_set(${JSON.stringify(frame)}::jsonb, '{message,seq}', to_jsonb(msg.seq))
+        from counters c cross join msg
+        returning user_id, seq
+      ), outboxed as (
+        insert into outbox (id, type, payload, request_id)
+        select ${event.id}, ${event.type}, jsonb_set(${event.payload}::jsonb, '{data,seq}', to_jsonb(msg.seq)), ${event.requestId}
+        from msg
+      )
+      select msg.*, false as duplicate, (select jsonb_agg(jsonb_build_object('userId', user_id, 'seq', seq)) from logged) as logged
+      from msg
+      union all
+      select dup.*, true, null from dup`.execute(db)
+    const found = rows[0]
+    if (!found) return undefined
+    const { duplicate, logged, ...row } = found
+    if (duplicate) return { duplicate: true, row }
+    return { duplicate: false, row, eventSeqs: new Map((logged ?? []).map((entry) => [entry.userId, Number(entry.seq)])) }
+  } catch (error) {
+    if ((error as { constraint?: string }).constraint === 'messages_sender_client_id') return undefined
+    throw error
+  }
 }
 
 export interface HistoryBounds {

@@ -1,5 +1,5 @@
 import type { ChatMessage, DeleteScope, PostShared, SendMessageBody } from '@sm/contracts'
-import { badRequest, enqueueEvent, forbidden, HttpError, newId, notFound, tooManyRequests } from '@sm/platform'
+import { badRequest, forbidden, HttpError, newId, notFound, outboxRow, tooManyRequests } from '@sm/platform'
 import { sql, type Transaction } from 'kysely'
 import type { Static } from 'typebox'
 import type { ChatDatabase, MessageRow } from '../db/database.ts'
@@ -9,7 +9,7 @@ import * as messages from '../repositories/messages.repository.ts'
 import { ensureUser, userExists } from '../repositories/users.repository.ts'
 import type { Caller, ChatServiceDeps } from './chat.service.ts'
 import { publishLogged, toMembers, viewFor } from './fanout.ts'
-import { assertEmoji, renderMessage, snapshotOf, toChatMessage, withFreshMedia } from './views.ts'
+import { assertEmoji, renderMessage, snapshotOf, withFreshMedia } from './views.ts'
 
 type PostSharedEvent = Static<typeof PostShared>
 
@@ -127,54 +127,72 @@ export class MessagesService {
   ): Promise<{ message: ChatMessage; duplicate: boolean }> {
     const { db } = this.#d
     const { recipientId, ...fields } = draft
-    const outcome = await db
-      .transaction()
-      .execute(async (trx) => {
-        const row = await messages.insertWithNextSeq(trx, {
-          ...fields,
-          id: newId(),
-          mediaId: fields.media?.id ?? null,
-          replyToId: fields.replyTo?.id ?? null,
-          quoteId: fields.quote?.id ?? null,
-        })
-        // A concurrent retry of the same clientId won: undo our seq, answer with theirs.
-        if (!row) throw new DuplicateSend()
-        const message = toChatMessage(row)
-        const frame = { type: 'message.new', message }
-        const logged = await appendEvents(trx, [
-          { userId: draft.senderId, type: 'message.new', payload: frame },
-          { userId: recipientId, type: 'message.new', payload: frame },
-        ])
-        await enqueueEvent(
-          trx,
-          'chat',
-          'chat.message.created',
-          {
-            messageId: row.id,
-            conversationId: row.conversationId,
-            seq: row.seq,
-            senderId: row.senderId,
-            recipientId,
-            kind: row.kind,
-            createdAt: message.createdAt,
-          },
-          requestId,
-        )
-        return { message, logged }
-      })
-      .catch(async (error: unknown) => {
-        if (!(error instanceof DuplicateSend)) throw error
-        return undefined
-      })
-    if (!outcome) {
-      const original = await messages.findByClientId(db, draft.senderId, draft.clientId)
+    const id = newId()
+    // Milliseconds, as the API shows them; the statement fills in the seq (1 is a placeholder).
+    const createdAt = new Date()
+    const message: ChatMessage = {
+      id,
+      conversationId: fields.conversationId,
+      seq: 1,
+      senderId: fields.senderId,
+      clientId: fields.clientId,
+      kind: fields.kind as ChatMessage['kind'],
+      text: fields.text,
+      media: fields.media,
+      post: fields.post,
+      replyTo: fields.replyTo,
+      quote: fields.quote,
+      reactions: [],
+      createdAt: createdAt.toISOString(),
+      editedAt: null,
+      deleted: false,
+    }
+    const frame = { type: 'message.new' as const, message }
+    const event = outboxRow(
+      'chat',
+      'chat.message.created',
+      {
+        messageId: id,
+        conversationId: fields.conversationId,
+        seq: 1,
+        senderId: fields.senderId,
+        recipientId,
+        kind: fields.kind,
+        createdAt: message.createdAt,
+      },
+      requestId,
+    )
+    const stored = await messages.insertMessageWithEvents(
+      db,
+      {
+        ...fields,
+        id,
+        createdAt,
+        mediaId: fields.media?.id ?? null,
+        replyToId: fields.replyTo?.id ?? null,
+        quoteId: fields.quote?.id ?? null,
+      },
+      [fields.senderId, recipientId],
+      frame,
+      event,
+    )
+    if (!stored || stored.duplicate) {
+      // A retry: answer with the original (read again when the retry raced it).
+      const original = stored?.row ?? (await messages.findByClientId(db, draft.senderId, draft.clientId))
       if (!original) throw new HttpError(409, 'CONFLICT', 'message could not be stored; retry')
       return { message: await viewFor(this.#d, draft.senderId, original), duplicate: true }
     }
+    message.seq = stored.row.seq
+    const logged: LoggedEvent[] = [fields.senderId, recipientId].map((userId) => ({
+      userId,
+      type: 'message.new',
+      payload: frame,
+      seq: stored.eventSeqs.get(userId) as number,
+    }))
     this.#d.relay.kick()
-    await publishLogged(this.#d, outcome.logged, origin ? { userId: draft.senderId, connId: origin } : undefined)
-    const [fresh] = await withFreshMedia(this.#d.media, draft.senderId, [{ message: outcome.message }])
-    return { message: (fresh?.message ?? outcome.message) as ChatMessage, duplicate: false }
+    await publishLogged(this.#d, logged, origin ? { userId: draft.senderId, connId: origin } : undefined)
+    const [fresh] = await withFreshMedia(this.#d.media, draft.senderId, [{ message }])
+    return { message: fresh?.message ?? message, duplicate: false }
   }
 
   // ── Changing messages ──
@@ -289,5 +307,3 @@ export class MessagesService {
     return row
   }
 }
-
-class DuplicateSend extends Error {}
