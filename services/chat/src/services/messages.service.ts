@@ -8,6 +8,7 @@ import { appendEvents, type LoggedEvent } from '../repositories/events.repositor
 import * as messages from '../repositories/messages.repository.ts'
 import { ensureUser, userExists } from '../repositories/users.repository.ts'
 import type { Caller, ChatServiceDeps } from './chat.service.ts'
+import { type ConversationRoute, ConversationRoutes } from './conversation-routes.ts'
 import { publishLogged, toMembers, viewFor } from './fanout.ts'
 import { assertEmoji, renderMessage, snapshotOf, withFreshMedia } from './views.ts'
 
@@ -15,6 +16,7 @@ type PostSharedEvent = Static<typeof PostShared>
 
 const conversationNotFound = () => notFound('conversation not found', 'CONVERSATION_NOT_FOUND')
 const messageNotFound = () => notFound('message not found', 'MESSAGE_NOT_FOUND')
+const conflictRetry = () => new HttpError(409, 'CONFLICT', 'message could not be stored; retry')
 
 /**
  * Sending and changing messages: who may do what to which message, in one transaction per
@@ -22,6 +24,7 @@ const messageNotFound = () => notFound('message not found', 'MESSAGE_NOT_FOUND')
  */
 export class MessagesService {
   readonly #d: ChatServiceDeps
+  readonly #routes = new ConversationRoutes()
 
   constructor(deps: ChatServiceDeps) {
     this.#d = deps
@@ -30,10 +33,6 @@ export class MessagesService {
   // ── Sending ──
 
   async send(caller: Caller, body: SendMessageBody, origin?: string): Promise<{ message: ChatMessage; duplicate: boolean }> {
-    const { db } = this.#d
-    // A retried clientId is caught by the insert's unique key (answered with the original), so
-    // the common path does not pay for a lookup first.
-
     if ((body.to === undefined) === (body.conversationId === undefined)) {
       throw badRequest('VALIDATION', 'give exactly one of `to` and `conversationId`')
     }
@@ -41,33 +40,12 @@ export class MessagesService {
     if (body.mediaId === undefined && (text === null || text.trim() === ''))
       throw badRequest('EMPTY_MESSAGE', 'a message needs text or media')
 
-    let conversationId: string
-    let recipientId: string
-    if (body.to !== undefined) {
-      if (body.to === caller.id) throw badRequest('SELF_MESSAGE', 'you cannot message yourself')
-      // The common case, an existing pair, costs one lookup; a new pair checks the recipient first.
-      let conversation = await findConversation(db, caller.id, body.to)
-      if (!conversation) {
-        if (!(await userExists(db, body.to))) throw notFound('user not found', 'USER_NOT_FOUND')
-        // Nothing in a conversation that does not exist yet can be replied to or quoted.
-        if (body.replyToId || body.quoteId) throw notFound('replied or quoted message not found', 'MESSAGE_NOT_FOUND')
-        await ensureUser(db, caller.id, caller.username, true)
-        conversation = await findOrCreateConversation(db, caller.id, body.to)
-      }
-      conversationId = conversation.id
-      recipientId = body.to
-    } else {
-      const membership = await findMembership(db, body.conversationId as string, caller.id)
-      if (!membership) throw conversationNotFound()
-      conversationId = membership.conversationId
-      recipientId = membership.peerId
-    }
-
+    const { conversationId, recipientId } = await this.#route(caller, body)
     const replyTo = body.replyToId ? await this.#original(conversationId, body.replyToId) : null
     const quote = body.quoteId ? await this.#original(conversationId, body.quoteId) : null
     const media = body.mediaId ? await this.#d.media.claim(caller.id, body.mediaId, conversationId, recipientId) : null
 
-    return this.#store(
+    const stored = await this.#store(
       {
         conversationId,
         senderId: caller.id,
@@ -82,6 +60,36 @@ export class MessagesService {
       },
       origin,
     )
+    if (stored) return stored
+    // The conversation is gone (nothing deletes one today): look it up afresh on the retry.
+    this.#routes.forget(caller.id, body)
+    throw conflictRetry()
+  }
+
+  /** The conversation and recipient of a send: from the cache, else checked and remembered. */
+  async #route(caller: Caller, body: SendMessageBody): Promise<ConversationRoute> {
+    const cached = this.#routes.get(caller.id, body)
+    if (cached) return cached
+    const { db } = this.#d
+    let route: ConversationRoute
+    if (body.to !== undefined) {
+      if (body.to === caller.id) throw badRequest('SELF_MESSAGE', 'you cannot message yourself')
+      let conversation = await findConversation(db, caller.id, body.to)
+      if (!conversation) {
+        if (!(await userExists(db, body.to))) throw notFound('user not found', 'USER_NOT_FOUND')
+        // Nothing in a conversation that does not exist yet can be replied to or quoted.
+        if (body.replyToId || body.quoteId) throw notFound('replied or quoted message not found', 'MESSAGE_NOT_FOUND')
+        await ensureUser(db, caller.id, caller.username, true)
+        conversation = await findOrCreateConversation(db, caller.id, body.to)
+      }
+      route = { conversationId: conversation.id, recipientId: body.to }
+    } else {
+      const membership = await findMembership(db, body.conversationId as string, caller.id)
+      if (!membership) throw conversationNotFound()
+      route = { conversationId: membership.conversationId, recipientId: membership.peerId }
+    }
+    this.#routes.set(caller.id, body, route)
+    return route
   }
 
   /** social.post.shared → a `post` message; the share id makes redelivery a no-op. */
@@ -91,7 +99,7 @@ export class MessagesService {
     await ensureUser(db, share.fromUserId, `user_${share.fromUserId.slice(0, 8)}`, false)
     await ensureUser(db, share.toUserId, `user_${share.toUserId.slice(0, 8)}`, false)
     const conversation = await findOrCreateConversation(db, share.fromUserId, share.toUserId)
-    await this.#store(
+    const stored = await this.#store(
       {
         conversationId: conversation.id,
         senderId: share.fromUserId,
@@ -107,6 +115,8 @@ export class MessagesService {
       undefined,
       requestId,
     )
+    // Redelivered later, when it may go through.
+    if (!stored) throw conflictRetry()
   }
 
   async #original(conversationId: string, id: string) {
@@ -124,7 +134,7 @@ export class MessagesService {
     },
     origin?: string,
     requestId?: string,
-  ): Promise<{ message: ChatMessage; duplicate: boolean }> {
+  ): Promise<{ message: ChatMessage; duplicate: boolean } | undefined> {
     const { db } = this.#d
     const { recipientId, ...fields } = draft
     const id = newId()
@@ -179,7 +189,7 @@ export class MessagesService {
     if (!stored || stored.duplicate) {
       // A retry: answer with the original (read again when the retry raced it).
       const original = stored?.row ?? (await messages.findByClientId(db, draft.senderId, draft.clientId))
-      if (!original) throw new HttpError(409, 'CONFLICT', 'message could not be stored; retry')
+      if (!original) return undefined
       return { message: await viewFor(this.#d, draft.senderId, original), duplicate: true }
     }
     message.seq = stored.row.seq

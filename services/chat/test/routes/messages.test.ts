@@ -366,3 +366,21 @@ t.test('presence lookup validates ids', async (t) => {
   const bad = await app.inject({ method: 'GET', url: '/chat/presence?userIds=nope', headers: bearer(alice.token) })
   t.equal(bad.statusCode, 400)
 })
+
+t.test('a send to a remembered pair whose conversation is gone answers 409 once; the retry resolves the pair afresh', async (t) => {
+  const alice = await chat.user()
+  const bob = await chat.user()
+  const first = await alice.client.chat.send({ clientId: cid(), to: bob.id, text: 'first' })
+  // Nothing in the product deletes a conversation; an operator might.
+  await chat.db.deleteFrom('conversations').where('id', '=', first.conversationId).execute()
+  const clientId = cid()
+  const send = () =>
+    app.inject({ method: 'POST', url: '/chat/messages', headers: bearer(alice.token), payload: { clientId, to: bob.id, text: 'again' } })
+  const refused = await send()
+  t.match(refused, { statusCode: 409 })
+  t.equal(refused.json().code, 'CONFLICT')
+  const retried = await send()
+  t.equal(retried.statusCode, 201)
+  t.not(retried.json().conversationId, first.conversationId, 'a new conversation')
+  t.equal(retried.json().seq, 1)
+})
