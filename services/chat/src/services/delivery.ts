@@ -18,6 +18,8 @@ redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1`
 
+type QueueRedis = Redis & { queueIfOffline(...args: Array<string | number>): Promise<number> }
+
 export const userSubject = (namespace: string, userId: string) => liveSubject(namespace, `user.${userId}`)
 
 /**
@@ -27,13 +29,20 @@ export const userSubject = (namespace: string, userId: string) => liveSubject(na
  */
 export class Delivery {
   readonly #bus: Bus
-  readonly #redis: Redis
+  readonly #redis: QueueRedis
   readonly #queueMax: number
   readonly #queueTtlS: number
+  /**
+   * True when this instance holds a socket of the user whose live subscription is in place (set
+   * by the hub): the user is online, so the queue is skipped without asking Redis. The sender's
+   * own copy of every message takes this path.
+   */
+  isLiveHere: (userId: string) => boolean = () => false
 
   constructor(opts: { bus: Bus; redis: Redis; queueMax: number; queueTtlS: number }) {
     this.#bus = opts.bus
-    this.#redis = opts.redis
+    opts.redis.defineCommand('queueIfOffline', { numberOfKeys: 2, lua: QUEUE_IF_OFFLINE })
+    this.#redis = opts.redis as QueueRedis
     this.#queueMax = opts.queueMax
     this.#queueTtlS = opts.queueTtlS
   }
@@ -45,9 +54,9 @@ export class Delivery {
    */
   async send(userId: string, envelope: LiveEnvelope): Promise<void> {
     this.#bus.nc.publish(userSubject(this.#bus.namespace, userId), JSON.stringify(envelope))
-    if (envelope.seq === undefined) return
+    if (envelope.seq === undefined || this.isLiveHere(userId)) return
     const entry = JSON.stringify({ seq: envelope.seq, frame: envelope.frame })
-    await this.#redis.eval(QUEUE_IF_OFFLINE, 2, `conns:${userId}`, `queue:${userId}`, entry, this.#queueMax, this.#queueTtlS)
+    await this.#redis.queueIfOffline(`conns:${userId}`, `queue:${userId}`, entry, this.#queueMax, this.#queueTtlS)
   }
 
   /** Takes the whole queue atomically (a second device connecting at once gets nothing twice). */

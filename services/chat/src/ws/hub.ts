@@ -34,7 +34,8 @@ export class Hub {
   readonly chat: ChatService
   readonly delivery: Delivery
   readonly #d: HubDeps
-  readonly #users = new Map<string, { connections: Set<Connection>; subscription: Subscription }>()
+  /** `live`: the subscription has reached the NATS server, so published frames arrive here. */
+  readonly #users = new Map<string, { connections: Set<Connection>; subscription: Subscription; live: boolean }>()
   /** Every open socket from its first moment (also while it is still catching up). */
   readonly #all = new Set<Connection>()
   #timer: NodeJS.Timeout | undefined
@@ -44,6 +45,7 @@ export class Hub {
     this.#d = deps
     this.chat = deps.chat
     this.delivery = deps.delivery
+    this.delivery.isLiveHere = (userId) => this.#users.get(userId)?.live === true
   }
 
   start(): void {
@@ -68,9 +70,10 @@ export class Hub {
     const floor = await this.currentSeq(connection.userId)
     let entry = this.#users.get(connection.userId)
     if (!entry) {
-      entry = { connections: new Set(), subscription: this.#subscribe(connection.userId) }
+      entry = { connections: new Set(), subscription: this.#subscribe(connection.userId), live: false }
       this.#users.set(connection.userId, entry)
       await bus.nc.flush()
+      entry.live = true
     }
     entry.connections.add(connection)
     if (await this.#d.presence.connect(connection.userId, connection.id)) {

@@ -62,6 +62,19 @@ t.test('offline: 50 messages, an edit and a delete arrive in seq order from the 
   await Promise.all([a.close(), b.close(), resumed.close()])
 })
 
+t.test('only users with no live socket are queued: a sender online here is not, an offline recipient is', async (t) => {
+  const alice = await chat.user()
+  const bob = await chat.user()
+  const a = await alice.client.chat.connect()
+  await a.sendMessage({ clientId: cid(), to: bob.id, text: 'queued for bob' })
+  const { createRedis } = await import('@sm/platform')
+  const redis = createRedis(TEST_REDIS_URL, chat.namespace)
+  t.teardown(() => redis.disconnect())
+  t.equal(await redis.llen(`queue:${bob.id}`), 1, 'offline recipient')
+  t.equal(await redis.exists(`queue:${alice.id}`), 0, "the sender's own copy went live only")
+  await a.close()
+})
+
 t.test('the Redis queue is optional: with it gone, sync still returns everything', async (t) => {
   const alice = await chat.user()
   const bob = await chat.user()
