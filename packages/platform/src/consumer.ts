@@ -84,29 +84,30 @@ export interface RunningConsumer {
 export async function startConsumer<K extends EventType>(opts: ConsumerOptions<K>): Promise<RunningConsumer> {
   const { bus, durable, log } = opts
   const maxDeliver = opts.maxDeliver ?? 10
-  const filter = subjectFilter(
-    bus,
-    opts.types.map((t) => bus.subject(events[t].subject)),
+  const streams: ConsumerMessages[] = []
+  for (const part of consumerParts(bus, durable, opts.types)) {
+    const config = {
+      durable_name: part.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_deliver: maxDeliver,
+      ack_wait: (opts.ackWaitMs ?? 30_000) * 1e6,
+      ...part.filter,
+    }
+    try {
+      await bus.jsm.consumers.add(bus.stream, config)
+    } catch (error) {
+      if (!String((error as Error).message).includes('already')) throw error
+      await bus.jsm.consumers.update(bus.stream, part.durable, { ...part.filter, max_deliver: maxDeliver })
+    }
+    const consumer = await bus.js.consumers.get(bus.stream, part.durable)
+    streams.push(await consumer.consume({ max_messages: 64 }))
+  }
+  const done = Promise.all(
+    streams.map(async (messages) => {
+      for await (const msg of messages) await handle(msg)
+    }),
   )
-  const config = {
-    durable_name: durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    max_deliver: maxDeliver,
-    ack_wait: (opts.ackWaitMs ?? 30_000) * 1e6,
-    ...filter,
-  }
-  try {
-    await bus.jsm.consumers.add(bus.stream, config)
-  } catch (error) {
-    if (!String((error as Error).message).includes('already')) throw error
-    await bus.jsm.consumers.update(bus.stream, durable, { ...filter, max_deliver: maxDeliver })
-  }
-  const consumer = await bus.js.consumers.get(bus.stream, durable)
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 })
-  const done = (async () => {
-    for await (const msg of messages) await handle(msg)
-  })()
 
   async function handle(msg: JsMsg): Promise<void> {
     const requestId = msg.headers?.get('x-request-id') || undefined
@@ -141,22 +142,46 @@ export async function startConsumer<K extends EventType>(opts: ConsumerOptions<K
 
   return {
     async stop() {
-      await messages.close()
+      await Promise.all(streams.map((messages) => messages.close()))
       await done
     },
   }
 }
 
 /**
- * NATS 2.10+ filters on several subjects at once; older servers (Debian's 2.9) take one, so
- * there we filter on the widest common wildcard and skip other types in the handler.
+ * The JetStream consumers behind one logical consumer. NATS 2.10+ filters on several subjects
+ * at once: one consumer. Older servers (Debian's 2.9) take one filter subject, and a wildcard
+ * wide enough for `auth.*` and `social.*` types would deliver every event in the stream (each
+ * chat message, to every such consumer, to be skipped). There: one consumer per producer, each
+ * on its producer's narrowest wildcard; the first keeps the durable name, the others add the
+ * producer's. Splitting by producer loses no order: events of different producers come
+ * through different outboxes and never had one.
  */
-function subjectFilter(bus: Bus, subjects: string[]): { filter_subject: string } | { filter_subjects: string[] } {
-  if (subjects.length === 1) return { filter_subject: subjects[0] as string }
+export function consumerParts(
+  bus: Pick<Bus, 'nc' | 'subject'>,
+  durable: string,
+  types: readonly EventType[],
+): Array<{ durable: string; filter: { filter_subject: string } | { filter_subjects: string[] } }> {
+  const subjects = types.map((t) => bus.subject(events[t].subject))
+  if (subjects.length === 1) return [{ durable, filter: { filter_subject: subjects[0] as string } }]
   const [major = 0, minor = 0] = (bus.nc.info?.version ?? '0.0').split('.').map(Number)
-  if (major > 2 || (major === 2 && minor >= 10)) return { filter_subjects: subjects }
+  if (major > 2 || (major === 2 && minor >= 10)) return [{ durable, filter: { filter_subjects: subjects } }]
+  const byProducer = new Map<string, string[]>()
+  types.forEach((type, i) => {
+    const producer = events[type].subject.split('.')[0] as string
+    byProducer.set(producer, [...(byProducer.get(producer) ?? []), subjects[i] as string])
+  })
+  return [...byProducer].map(([producer, group], i) => ({
+    durable: i === 0 ? durable : `${durable}-${producer}`,
+    filter: { filter_subject: narrowestWildcard(group) },
+  }))
+}
+
+/** One subject as is; several as their common leading tokens plus `>`. */
+function narrowestWildcard(subjects: string[]): string {
+  if (subjects.length === 1) return subjects[0] as string
   const split = subjects.map((s) => s.split('.'))
   const common: string[] = []
   for (let i = 0; split.every((tokens) => i < tokens.length - 1 && tokens[i] === split[0]?.[i]); i++) common.push(split[0]?.[i] as string)
-  return { filter_subject: [...common, '>'].join('.') }
+  return [...common, '>'].join('.')
 }

@@ -1,11 +1,12 @@
+import { randomUUID } from 'node:crypto'
 import { createTestDatabase, dropNamespace, TEST_NATS_URL } from '@sm/testing'
 import { type Kysely, sql } from 'kysely'
 import t from 'tap'
-import { applyOnce, processedEventsMigration, startConsumer } from '../src/consumer.ts'
+import { applyOnce, consumerParts, processedEventsMigration, startConsumer } from '../src/consumer.ts'
 import { createDb, migrateToLatest } from '../src/db.ts'
 import type { HttpError } from '../src/errors.ts'
 import { closeInOrder } from '../src/infrastructure.ts'
-import { connectBus } from '../src/nats.ts'
+import { type Bus, connectBus } from '../src/nats.ts'
 import { enqueueEvent, OutboxRelay, type OutboxTable, outboxMigration } from '../src/outbox.ts'
 import { httpErrorFromRequest, RequestError, request, serveRequests } from '../src/request-reply.ts'
 
@@ -175,6 +176,68 @@ t.test('a failing handler is retried, and applyOnce makes redelivery harmless', 
   t.equal(calls, 2, 'delivered again after the failure')
   const rows = await sql<{ n: number }>`select count(*)::int as n from svc.effects`.execute(db)
   t.equal(rows.rows[0]?.n, 1)
+})
+
+t.test("a consumer of several producers' types gets exactly those types, whatever the server version", async (t) => {
+  const types = ['auth.user.registered', 'social.profile.updated'] as const
+  const seen: string[] = []
+  let ours = 0
+  const bothSeen = new Promise<void>((resolve) => {
+    void startConsumer({
+      bus,
+      durable: 'test-mixed',
+      types,
+      log: silent,
+      handler: async (event) => {
+        seen.push(event.type)
+        if ((event.data as { username?: string }).username === 'mixed' && ++ours === 2) resolve()
+      },
+    }).then((consumer) => t.teardown(() => consumer.stop()))
+  })
+  const envelope = (type: string, data: unknown) =>
+    JSON.stringify({ id: randomUUID(), type, occurredAt: new Date().toISOString(), producer: 'test', data })
+  await bus.js.publish(bus.subject('chat.presence.changed'), envelope('chat.presence.changed', {}))
+  await bus.js.publish(bus.subject('auth.user.registered'), envelope('auth.user.registered', registered('mixed')))
+  const profile = {
+    userId: registered('x').userId,
+    username: 'mixed',
+    nickname: null,
+    bio: null,
+    avatarUrl: null,
+    version: 1,
+    updatedAt: new Date().toISOString(),
+  }
+  await bus.js.publish(bus.subject('social.profile.updated'), envelope('social.profile.updated', profile))
+  await bothSeen
+  t.ok(
+    seen.every((type) => (types as readonly string[]).includes(type)),
+    'only its own types reach the handler',
+  )
+  // Deliveries, across however many consumers back it, are exactly the stream's events of those types.
+  const bySubject = (await bus.jsm.streams.info(bus.stream, { subjects_filter: '>' })).state.subjects ?? {}
+  const matching = types.reduce((n, type) => n + (bySubject[bus.subject(type)] ?? 0), 0)
+  let delivered = 0
+  for (const part of consumerParts(bus, 'test-mixed', types))
+    delivered += (await bus.jsm.consumers.info(bus.stream, part.durable)).delivered.consumer_seq
+  t.equal(delivered, matching, 'no other event (the chat one) was delivered to it')
+})
+
+t.test('consumerParts: one consumer on NATS 2.10+, one per producer on its narrowest wildcard before', async (t) => {
+  const fakeBus = (version: string) => ({ nc: { info: { version } }, subject: (name: string) => `ns.evt.${name}` }) as unknown as Bus
+  const types = ['auth.user.registered', 'auth.user.updated', 'social.profile.updated'] as const
+  t.same(consumerParts(fakeBus('2.10.4'), 'users', types), [
+    {
+      durable: 'users',
+      filter: { filter_subjects: ['ns.evt.auth.user.registered', 'ns.evt.auth.user.updated', 'ns.evt.social.profile.updated'] },
+    },
+  ])
+  t.same(consumerParts(fakeBus('2.9.25'), 'users', types), [
+    { durable: 'users', filter: { filter_subject: 'ns.evt.auth.user.>' } },
+    { durable: 'users-social', filter: { filter_subject: 'ns.evt.social.profile.updated' } },
+  ])
+  t.same(consumerParts(fakeBus('2.9.25'), 'one', ['social.post.created']), [
+    { durable: 'one', filter: { filter_subject: 'ns.evt.social.post.created' } },
+  ])
 })
 
 t.test('request-reply answers, reports remote errors and times out', async (t) => {
