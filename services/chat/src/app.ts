@@ -30,6 +30,8 @@ export async function buildApp(config: ChatConfig): Promise<App> {
     migrations,
     config,
     poolSize: config.DATABASE_POOL_SIZE,
+    // The send statement is a six-part CTE: planned once per connection, not once per message.
+    prepared: true,
   })
   const { db, redis, bus } = infra
   // Open a few pooled connections now, so the first messages do not pay for connecting.

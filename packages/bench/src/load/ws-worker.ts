@@ -26,6 +26,8 @@ export interface WsJob {
   /** How long to wait for stragglers after the last send. */
   graceS: number
   connectConcurrency: number
+  /** Seconds at the rate before recording (default 2). */
+  warmupS?: number
   /** Sockets opened (and kept) before the first memory sample; 0: no `warm` phase. */
   warmSockets?: number
 }
@@ -141,26 +143,48 @@ async function prime(): Promise<void> {
   duplicates = 0
 }
 
+/** Sends `total` frames on the open-loop schedule; a frame's latency counts from its slot, not from when it went. */
+async function runSchedule(total: number, prefix: string): Promise<number> {
+  const intervalMs = 1000 / job.rate
+  const t0 = performance.now()
+  let sent = 0
+  while (sent < total) {
+    const now = performance.now()
+    while (sent < total && t0 + sent * intervalMs <= now) {
+      const pair = job.pairs[sent % job.pairs.length] as [number, number]
+      const forward = Math.floor(sent / job.pairs.length) % 2 === 0
+      const [from, to] = forward ? pair : [pair[1], pair[0]]
+      const id = `${prefix}${sent}`
+      sentAt.set(id, t0 + sent * intervalMs)
+      const socket = sockets[from] as WebSocket
+      if (job.mode === 'echo') socket.send(id)
+      else socket.send(JSON.stringify({ type: 'message.send', clientId: id, to: (job.users[to] as { id: string }).id, text: id }))
+      sent++
+    }
+    if (sent < total) await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + sent * intervalMs - performance.now())))
+  }
+  return t0
+}
+
+// Warm-up at the same rate, unrecorded (as the HTTP open loop does): the first second after
+// the priming burst measures JIT and the burst's after-effects, not the steady state.
+const warmupS = job.warmupS ?? 2
+if (warmupS > 0) {
+  await runSchedule(Math.round(job.rate * warmupS), 'w')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  sentAt.clear()
+  delivered.clear()
+  ackLatency.length = 0
+  deliveryLatency.length = 0
+  acked = 0
+  duplicates = 0
+  errors = 0
+}
+
 const cpuBefore = process.cpuUsage()
 const total = Math.round(job.rate * job.durationS)
-const intervalMs = 1000 / job.rate
-const t0 = performance.now()
-let sent = 0
-while (sent < total) {
-  const now = performance.now()
-  while (sent < total && t0 + sent * intervalMs <= now) {
-    const pair = job.pairs[sent % job.pairs.length] as [number, number]
-    const forward = Math.floor(sent / job.pairs.length) % 2 === 0
-    const [from, to] = forward ? pair : [pair[1], pair[0]]
-    const id = `b${sent}`
-    sentAt.set(id, t0 + sent * intervalMs)
-    const socket = sockets[from] as WebSocket
-    if (job.mode === 'echo') socket.send(id)
-    else socket.send(JSON.stringify({ type: 'message.send', clientId: id, to: (job.users[to] as { id: string }).id, text: id }))
-    sent++
-  }
-  if (sent < total) await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + sent * intervalMs - performance.now())))
-}
+const t0 = await runSchedule(total, 'b')
+const sent = total
 const sendingS = (performance.now() - t0) / 1000
 // A backlog is late, not lost: wait while deliveries still arrive, and count as lost only what
 // has not come once nothing has arrived for `graceS` (or after a minute in all).
