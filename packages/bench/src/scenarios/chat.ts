@@ -5,6 +5,7 @@ import { runStorm } from '../load/storm-run.ts'
 import { forgetMemory, type MemorySample, probeNodeOptions, sampleMemory } from '../load/ws-memory.ts'
 import { runWsLoad, type WsPhase, type WsResult } from '../load/ws-run.ts'
 import type { Row, ScenarioResult } from '../report.ts'
+import { settleProcesses } from '../settle.ts'
 import type { BenchOptions } from './options.ts'
 import { registerUsers } from './users.ts'
 
@@ -73,8 +74,9 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
       let before: MemorySample[] = []
       let after: MemorySample[] = []
       const result = await run(async (phase) => {
-        // The servers finish attaching the last sockets (the client sees `open` before that).
-        await new Promise((resolve) => setTimeout(resolve, 1000))
+        // The servers finish attaching the last sockets (the client sees `open` before that) and
+        // what that queued (presence events, the outbox relay): retained, not in flight.
+        await settleProcesses(pids)
         const samples = await Promise.all(pids.map((pid) => sampleMemory(pid)))
         if (phase === 'warm') before = samples
         else after = samples
