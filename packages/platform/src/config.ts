@@ -30,6 +30,12 @@ export const BaseConfig = Type.Object({
   /** PEM of the Ed25519 public key. Unset: fetched from auth's JWKS over NATS. */
   JWT_PUBLIC_KEY: Type.String({ default: '' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100 }),
+  /**
+   * Connections the kernel holds for accept() (capped by net.core.somaxconn). Node's 511 was
+   * too few for a reconnect storm: 1,000 sockets at once overflowed the gateway's and chat's
+   * queues, and a dropped handshake ACK can stall a connection for many seconds.
+   */
+  LISTEN_BACKLOG: Type.Integer({ default: 4096, minimum: 1 }),
 })
 export type BaseConfig = Static<typeof BaseConfig>
 

@@ -4,4 +4,9 @@ import { loadSocialConfig } from './config.ts'
 
 const config = loadSocialConfig()
 const app = await buildApp(config)
-await runService(app, { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS })
+await runService(app, {
+  port: config.PORT,
+  host: config.HOST,
+  backlog: config.LISTEN_BACKLOG,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+})
