@@ -57,36 +57,45 @@ export interface PresenceChange {
  * Who is online, shared by every instance through Redis. First connection → online, last one
  * closed or lapsed → offline; the Lua scripts make each transition happen exactly once.
  */
+type Script = (...args: Array<string | number>) => Promise<unknown>
+type PresenceRedis = Redis & { presenceConnect: Script; presenceDisconnect: Script; presenceHeartbeat: Script; presenceSweep: Script }
+
 export class PresenceStore {
-  readonly #redis: Redis
+  readonly #redis: PresenceRedis
   readonly #prefix: string
 
   constructor(redis: Redis, namespace: string) {
-    this.#redis = redis
+    // By EVALSHA (ioredis loads a script on first use): every beat of every socket runs one, and
+    // sending the script's text each time was most of the bytes.
+    redis.defineCommand('presenceConnect', { numberOfKeys: 2, lua: CONNECT })
+    redis.defineCommand('presenceDisconnect', { numberOfKeys: 3, lua: DISCONNECT })
+    redis.defineCommand('presenceHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT })
+    redis.defineCommand('presenceSweep', { numberOfKeys: 1, lua: SWEEP })
+    this.#redis = redis as PresenceRedis
     this.#prefix = `${namespace}:`
   }
 
   /** True when this is the user's first connection (they just came online). */
   async connect(userId: string, connId: string): Promise<boolean> {
-    const first = await this.#redis.eval(CONNECT, 2, `conns:${userId}`, 'beats', connId, Date.now(), userId)
+    const first = await this.#redis.presenceConnect(`conns:${userId}`, 'beats', connId, Date.now(), userId)
     return first === 1
   }
 
   /** When this was the user's last connection (they just went offline): the lastSeenAt recorded. */
   async disconnect(userId: string, connId: string): Promise<string | null> {
     const now = Date.now()
-    const last = await this.#redis.eval(DISCONNECT, 3, `conns:${userId}`, 'beats', `lastseen:${userId}`, connId, now, userId)
+    const last = await this.#redis.presenceDisconnect(`conns:${userId}`, 'beats', `lastseen:${userId}`, connId, now, userId)
     return last === 1 ? new Date(now).toISOString() : null
   }
 
   /** False when the connection was swept meanwhile (then connect() again). */
   async heartbeat(userId: string, connId: string): Promise<boolean> {
-    const changed = await this.#redis.eval(HEARTBEAT, 2, `conns:${userId}`, 'beats', connId, Date.now(), userId)
+    const changed = await this.#redis.presenceHeartbeat(`conns:${userId}`, 'beats', connId, Date.now(), userId)
     return changed === 1
   }
 
   async sweep(timeoutMs: number): Promise<PresenceChange[]> {
-    const flat = (await this.#redis.eval(SWEEP, 1, 'beats', Date.now() - timeoutMs, this.#prefix)) as string[]
+    const flat = (await this.#redis.presenceSweep('beats', Date.now() - timeoutMs, this.#prefix)) as string[]
     const changes: PresenceChange[] = []
     for (let i = 0; i < flat.length; i += 2) {
       changes.push({ userId: flat[i] as string, online: false, lastSeenAt: new Date(Number(flat[i + 1])).toISOString() })

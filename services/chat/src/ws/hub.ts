@@ -135,7 +135,8 @@ export class Hub {
   /** A presence transition: the `chat.presence.changed` event, and frames to the user's peers. */
   async announce(change: PresenceChange): Promise<void> {
     const { db, relay } = this.#d
-    await db.transaction().execute((trx) => enqueueEvent(trx, 'chat', 'chat.presence.changed', change))
+    // One statement: atomic on its own, no BEGIN/COMMIT round trips (a reconnect storm runs a thousand).
+    await enqueueEvent(db, 'chat', 'chat.presence.changed', change)
     relay.kick()
     const peers = await this.chat.queries.peersOf(change.userId)
     const frame = { type: 'presence' as const, ...change }
