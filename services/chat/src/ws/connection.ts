@@ -84,33 +84,37 @@ export class Connection {
   // ── Startup: catch up, then go live ──
 
   /**
-   * With `since` (the client's last cursor) everything after it comes from Postgres; without,
-   * the offline queue is drained, then anything it lacks up to now is read from Postgres.
-   * `floor` is the user's log position read before the live subscription existed: what is
-   * newer either arrives live or is filled in here, whichever device drained the queue.
+   * With `since` (the client's last cursor) everything after it comes from Postgres, up to the
+   * log's end read now (a cursor past it is clamped). Without, the offline queue is drained and
+   * the log is read from `floor` (the user's position read before the live subscription
+   * existed) to its end: what is newer arrives live and is deduplicated by seq, whichever
+   * device drained the queue. One log-position read either way.
    */
-  async start(since: string | undefined, floor: number): Promise<void> {
-    let start = floor
+  async start(since: string | undefined, floor: number | undefined): Promise<void> {
     if (since !== undefined) {
+      let start: number | undefined
       try {
         start = decodeCursor(since)
       } catch (error) {
         this.sendError(error, undefined)
       }
       await this.#hub.delivery.drain(this.userId)
+      const top = await this.#hub.currentSeq(this.userId)
+      this.lastSeq = Math.min(start ?? top, top)
+      await this.#fill(top)
     } else {
+      let start = floor ?? 0
       const queued = await this.#hub.delivery.drain(this.userId)
       const first = queued[0]
       if (first) {
-        start = Math.min(first.seq - 1, floor)
+        start = Math.min(first.seq - 1, start)
         const fresh = await this.#hub.freshFrames(this.userId, queued)
         this.#pending ??= new Map()
         for (const entry of fresh) this.#pending.set(entry.seq, { frame: entry.frame, seq: entry.seq })
       }
+      this.lastSeq = start
+      await this.#fill()
     }
-    const top = await this.#hub.currentSeq(this.userId)
-    this.lastSeq = Math.min(start, top)
-    await this.#fill(top)
     this.#ready = true
     const buffered = this.#buffered ?? []
     this.#buffered = undefined
@@ -163,13 +167,13 @@ export class Connection {
     if (pending.size === 0 && this.#pending === pending) this.#pending = undefined
   }
 
-  /** Hands over everything up to `upTo`: what is pending in order, the rest read from the log. */
-  async #fill(upTo: number): Promise<void> {
+  /** Hands over everything up to `upTo` (or the log's end): what is pending in order, the rest read from the log. */
+  async #fill(upTo?: number): Promise<void> {
     if (this.#filling) return
     this.#filling = true
     try {
       this.#flushPending()
-      while (this.lastSeq < upTo && !this.closed) {
+      while ((upTo === undefined || this.lastSeq < upTo) && !this.closed) {
         const before = this.lastSeq
         const page = await this.#hub.chat.queries.sync(this.userId, encodeCursor(this.lastSeq), 500, upTo)
         for (const frame of page.events) {
@@ -179,7 +183,7 @@ export class Connection {
           this.#flushPending()
         }
         // The log is gap-free; should a page not move us forward, stop rather than spin.
-        if (this.lastSeq === before) break
+        if (this.lastSeq === before || (upTo === undefined && !page.hasMore)) break
       }
     } finally {
       this.#filling = false

@@ -67,7 +67,8 @@ export class Hub {
       return
     }
     this.#all.add(connection)
-    const floor = await this.currentSeq(connection.userId)
+    // Only a connection without a cursor starts from "now": its position, read before subscribing.
+    const floor = since === undefined ? await this.currentSeq(connection.userId) : undefined
     let entry = this.#users.get(connection.userId)
     if (!entry) {
       entry = { connections: new Set(), subscription: this.#subscribe(connection.userId), live: false }

@@ -1,6 +1,7 @@
 import type { ChatMessage } from '@sm/contracts'
 import { startProcess, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
 import t from 'tap'
+import { encodeCursor } from '../../src/services/views.ts'
 import { buildTestChat, cid, fastEnv, until } from '../helper.ts'
 
 const chat = await buildTestChat(t, { FRAME_BURST: '400', FRAME_RATE_PER_S: '200' })
@@ -73,6 +74,23 @@ t.test('only users with no live socket are queued: a sender online here is not, 
   t.equal(await redis.llen(`queue:${bob.id}`), 1, 'offline recipient')
   t.equal(await redis.exists(`queue:${alice.id}`), 0, "the sender's own copy went live only")
   await a.close()
+})
+
+t.test("a resume cursor past the log's end is clamped; a garbage one is refused and the socket starts from now", async (t) => {
+  const alice = await chat.user()
+  const bob = await chat.user()
+  const first = await alice.client.chat.send({ clientId: cid(), to: bob.id, text: 'before' })
+  const ahead = await bob.client.chat.connect({ since: encodeCursor(10_000) })
+  const garbage = await bob.client.chat.connect({ since: 'garbage' })
+  t.match(await garbage.next('error'), { code: 'INVALID_CURSOR' })
+  const next = await alice.client.chat.send({ clientId: cid(), conversationId: first.conversationId, text: 'after' })
+  t.match(await ahead.next('message.new'), { message: { id: next.id } }, 'the cursor from the future does not swallow new messages')
+  t.match(await garbage.next('message.new'), { message: { id: next.id } })
+  t.notOk(
+    garbage.frames.some((f) => f.type === 'message.new' && (f as { message: ChatMessage }).message.id === first.id),
+    'history before connecting is not replayed',
+  )
+  await Promise.all([ahead.close(), garbage.close()])
 })
 
 t.test('the Redis queue is optional: with it gone, sync still returns everything', async (t) => {
