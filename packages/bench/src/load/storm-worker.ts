@@ -15,6 +15,8 @@ export interface StormJob {
   pairs: Array<[number, number]>
 }
 
+// Texts double as clientIds: unique per run (the chat load before used the same users).
+const run = `${Date.now().toString(36)}.`
 const job = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as StormJob
 /** Message text → the index of the user it was sent to: only that user's arrival counts. */
 const expected = new Map<string, number>()
@@ -65,8 +67,8 @@ const waitFor = async (condition: () => boolean, timeoutMs: number) => {
 let sockets = await inBatches(job.users.length, 50, connect)
 await inBatches(job.pairs.length, 50, (i) => {
   const [a, b] = job.pairs[i] as [number, number]
-  expected.set(`prime${i}`, b)
-  return send(a, b, `prime${i}`)
+  expected.set(`${run}prime${i}`, b)
+  return send(a, b, `${run}prime${i}`)
 })
 await waitFor(() => arrived.size === expected.size, 30_000)
 
@@ -77,8 +79,8 @@ expected.clear()
 arrived.clear()
 await inBatches(job.pairs.length, 50, (i) => {
   const [a, b] = job.pairs[i] as [number, number]
-  expected.set(`missed${i}`, b)
-  return send(a, b, `missed${i}`)
+  expected.set(`${run}missed${i}`, b)
+  return send(a, b, `${run}missed${i}`)
 })
 
 // The storm: every socket reconnects at the same moment.

@@ -33,6 +33,9 @@ export interface WsJob {
 }
 
 // The job file: thousands of users' tokens are more than one command-line argument may hold.
+// Message texts double as clientIds: unique per run, or a later run with the same users would
+// be answered as retries of the earlier one (acked, never delivered again).
+const run = `${Date.now().toString(36)}.`
 const job = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as WsJob
 const sockets: WebSocket[] = new Array(job.users.length)
 const sentAt = new Map<string, number>()
@@ -127,7 +130,7 @@ if (job.mode === 'chat') await prime()
  */
 async function prime(): Promise<void> {
   job.pairs.forEach(([from, to], index) => {
-    const id = `prime${index}`
+    const id = `${run}prime${index}`
     sentAt.set(id, performance.now())
     ;(sockets[from] as WebSocket).send(
       JSON.stringify({ type: 'message.send', clientId: id, to: (job.users[to] as { id: string }).id, text: id }),
@@ -170,7 +173,7 @@ async function runSchedule(total: number, prefix: string): Promise<number> {
 // the priming burst measures JIT and the burst's after-effects, not the steady state.
 const warmupS = job.warmupS ?? 2
 if (warmupS > 0) {
-  await runSchedule(Math.round(job.rate * warmupS), 'w')
+  await runSchedule(Math.round(job.rate * warmupS), `${run}w`)
   await new Promise((resolve) => setTimeout(resolve, 200))
   sentAt.clear()
   delivered.clear()
@@ -183,7 +186,7 @@ if (warmupS > 0) {
 
 const cpuBefore = process.cpuUsage()
 const total = Math.round(job.rate * job.durationS)
-const t0 = await runSchedule(total, 'b')
+const t0 = await runSchedule(total, `${run}b`)
 const sent = total
 const sendingS = (performance.now() - t0) / 1000
 // A backlog is late, not lost: wait while deliveries still arrive, and count as lost only what
