@@ -88,10 +88,22 @@ export class PresenceStore {
     return last === 1 ? new Date(now).toISOString() : null
   }
 
-  /** False when the connection was swept meanwhile (then connect() again). */
-  async heartbeat(userId: string, connId: string): Promise<boolean> {
-    const changed = await this.#redis.presenceHeartbeat(`conns:${userId}`, 'beats', connId, Date.now(), userId)
-    return changed === 1
+  /**
+   * Beats for many connections in one round trip (a pipeline: one write, where a command each
+   * was a system call per socket). False for a connection swept meanwhile (connect() it again).
+   */
+  async heartbeats(connections: Array<{ userId: string; connId: string }>): Promise<boolean[]> {
+    if (connections.length === 0) return []
+    const now = Date.now()
+    const pipeline = this.#redis.pipeline() as unknown as {
+      presenceHeartbeat: Script
+      exec(): Promise<Array<[Error | null, unknown]> | null>
+    }
+    for (const { userId, connId } of connections) pipeline.presenceHeartbeat(`conns:${userId}`, 'beats', connId, now, userId)
+    const results = (await pipeline.exec()) ?? []
+    const failed = results.find(([error]) => error)
+    if (failed) throw failed[0]
+    return results.map(([, changed]) => changed === 1)
   }
 
   async sweep(timeoutMs: number): Promise<PresenceChange[]> {

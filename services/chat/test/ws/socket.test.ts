@@ -236,3 +236,23 @@ t.test('a connection swept while its instance stalled registers again on the nex
   await socket.close()
   await until(async () => (await alice.client.chat.presence([alice.id])).items[0]?.online === false, 5_000, 'offline after close')
 })
+
+t.test('beats go out in slices: 450 sockets stay open, and every slice re-registers what was swept', async (t) => {
+  const users = await Promise.all([chat.user(), chat.user(), chat.user()])
+  const sockets = (await Promise.all(users.map((u) => Promise.all(Array.from({ length: 150 }, () => u.client.chat.connect()))))).flat()
+  const { createRedis } = await import('@sm/platform')
+  const redis = createRedis(TEST_REDIS_URL, chat.namespace)
+  t.teardown(() => redis.disconnect())
+  const online = async () => (await users[0]?.client.chat.presence(users.map((u) => u.id)))?.items.every((i) => i.online)
+  await until(online, 5_000, 'online')
+  await Promise.all(users.map((u) => redis.del(`conns:${u.id}`)))
+  t.notOk(await online(), 'swept')
+  await until(online, 5_000, 'all back online')
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.ok(
+    sockets.every((s) => s.ws.readyState === s.ws.OPEN),
+    'no socket was taken for a zombie',
+  )
+  t.equal(await redis.zcard(`conns:${users[2]?.id}`), 150, 'each connection registered again')
+  await Promise.all(sockets.map((s) => s.close()))
+})
