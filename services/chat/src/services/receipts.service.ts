@@ -9,8 +9,18 @@ import { publishLogged, toMembers } from './fanout.ts'
 const conversationNotFound = () => notFound('conversation not found', 'CONVERSATION_NOT_FOUND')
 
 /** Read and delivered receipts, and clearing a conversation for oneself. */
+interface PendingReceipt {
+  userId: string
+  conversationId: string
+  seq: number
+  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>
+}
+
 export class ReceiptsService {
   readonly #d: ChatServiceDeps
+  readonly #receipts = new Map<string, PendingReceipt>()
+  #receiptsScheduled = false
+  #receiptsRunning = false
 
   constructor(deps: ChatServiceDeps) {
     this.#d = deps
@@ -54,31 +64,64 @@ export class ReceiptsService {
   }
 
   /**
-   * A device of `userId` received everything up to `seq`: one statement moves the cursor and
-   * stamps the messages, and the sender hears `delivered` live. Receipts are state (the
-   * conversation list and message detail show them), not log entries: at one per message they
-   * would double the writes of every send, and `sync` covers messages, edits, deletes,
-   * reactions and reads.
+   * A device of `userId` received everything up to `seq`: the cursor moves, the messages are
+   * stamped, and the sender hears `delivered` live. Receipts are state (the conversation list
+   * and message detail show them), not log entries: at one per message they would double the
+   * writes of every send, and `sync` covers messages, edits, deletes, reactions and reads.
+   * Receipts arriving together (any users, any conversations) share one statement: while one
+   * runs, the next batch gathers.
    */
-  async markDelivered(userId: string, conversationId: string, seq: number): Promise<void> {
-    const { rows } = await sql<{ peerId: string; deliveredAt: Date }>`
-      with durability as (
-        -- A receipt lost in a crash only delays a "delivered" tick: no WAL flush wait for it.
-        select set_config('synchronous_commit', 'off', true)
-      ), moved as (
-        update members set delivered_seq = ${seq}, delivered_at = now()
-        where conversation_id = ${conversationId} and user_id = ${userId} and delivered_seq < ${seq}
-        returning peer_id, delivered_at
-      ), stamped as (
-        update messages set delivered_at = now()
-        where conversation_id = ${conversationId} and seq <= ${seq} and sender_id <> ${userId}
-          and delivered_at is null and exists (select 1 from moved)
+  markDelivered(userId: string, conversationId: string, seq: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const key = `${userId}|${conversationId}`
+      const entry = this.#receipts.get(key)
+      if (entry) {
+        entry.seq = Math.max(entry.seq, seq)
+        entry.waiters.push({ resolve, reject })
+      } else this.#receipts.set(key, { userId, conversationId, seq, waiters: [{ resolve, reject }] })
+      this.#scheduleReceipts()
+    })
+  }
+
+  #scheduleReceipts(): void {
+    if (this.#receiptsScheduled || this.#receiptsRunning) return
+    this.#receiptsScheduled = true
+    setImmediate(() => {
+      this.#receiptsScheduled = false
+      void this.#writeReceipts()
+    })
+  }
+
+  async #writeReceipts(): Promise<void> {
+    const batch = [...this.#receipts.values()]
+    this.#receipts.clear()
+    if (batch.length === 0) return
+    this.#receiptsRunning = true
+    try {
+      const moved = await moveDeliveredCursors(this.#d.db, batch).catch((error: { code?: string }) => {
+        // Two instances' batches can lock the same members rows in different orders: once more.
+        if (error.code === '40P01') return moveDeliveredCursors(this.#d.db, batch)
+        throw error
+      })
+      await Promise.all(
+        moved.map((row) => {
+          const frame = {
+            type: 'delivered' as const,
+            conversationId: row.conversationId,
+            userId: row.userId,
+            seq: row.seq,
+            at: row.deliveredAt.toISOString(),
+          }
+          return this.#d.delivery.send(row.peerId, { frame })
+        }),
       )
-      select peer_id, delivered_at from moved, durability`.execute(this.#d.db)
-    const moved = rows[0]
-    if (!moved) return
-    const frame = { type: 'delivered' as const, conversationId, userId, seq, at: moved.deliveredAt.toISOString() }
-    await this.#d.delivery.send(moved.peerId, { frame })
+      for (const entry of batch) for (const waiter of entry.waiters) waiter.resolve()
+    } catch (error) {
+      for (const entry of batch) for (const waiter of entry.waiters) waiter.reject(error)
+    } finally {
+      this.#receiptsRunning = false
+      if (this.#receipts.size > 0) this.#scheduleReceipts()
+    }
   }
 
   async clear(userId: string, conversationId: string): Promise<void> {
@@ -108,4 +151,35 @@ export class ReceiptsService {
     if (!row) throw conversationNotFound()
     return row
   }
+}
+
+/**
+ * One statement for a batch of delivered receipts (one per user and conversation): moves each
+ * member's cursor forward only, stamps the messages it covers, and returns the cursors that
+ * moved, for the `delivered` frames.
+ */
+async function moveDeliveredCursors(
+  db: ChatServiceDeps['db'],
+  receipts: Array<{ userId: string; conversationId: string; seq: number }>,
+): Promise<Array<{ conversationId: string; userId: string; peerId: string; seq: number; deliveredAt: Date }>> {
+  const { rows } = await sql<{ conversationId: string; userId: string; peerId: string; seq: number; deliveredAt: Date }>`
+    with durability as (
+      -- A receipt lost in a crash only delays a "delivered" tick: no WAL flush wait for it.
+      select set_config('synchronous_commit', 'off', true)
+    ), input as (
+      select * from unnest(${receipts.map((r) => r.userId)}::uuid[], ${receipts.map((r) => r.conversationId)}::uuid[],
+        ${receipts.map((r) => r.seq)}::int[]) as i(user_id, conversation_id, seq)
+    ), moved as (
+      update members m set delivered_seq = i.seq, delivered_at = now()
+      from input i
+      where m.conversation_id = i.conversation_id and m.user_id = i.user_id and m.delivered_seq < i.seq
+      returning m.conversation_id, m.user_id, m.peer_id, i.seq, m.delivered_at
+    ), stamped as (
+      update messages msg set delivered_at = now()
+      from moved
+      where msg.conversation_id = moved.conversation_id and msg.seq <= moved.seq and msg.sender_id <> moved.user_id
+        and msg.delivered_at is null
+    )
+    select conversation_id, user_id, peer_id, seq, delivered_at from moved, durability`.execute(db)
+  return rows.map((row) => ({ ...row, seq: Number(row.seq) }))
 }

@@ -93,6 +93,29 @@ t.test("a resume cursor past the log's end is clamped; a garbage one is refused 
   await Promise.all([ahead.close(), garbage.close()])
 })
 
+t.test('delivered receipts from many conversations at once: each sender hears its own, cursors and messages stamped', async (t) => {
+  const bob = await chat.user()
+  const senders = await Promise.all(Array.from({ length: 6 }, () => chat.user()))
+  const sockets = await Promise.all(senders.map((s) => s.client.chat.connect()))
+  const b = await bob.client.chat.connect()
+  const sent = await Promise.all(sockets.map((socket, i) => socket.sendMessage({ clientId: cid(), to: bob.id, text: `hi ${i}` })))
+  await Promise.all(
+    sockets.map(async (socket, i) => {
+      const receipt = await socket.next('delivered', (f) => f.conversationId === sent[i]?.conversationId)
+      t.match(receipt, { userId: bob.id, seq: 1 })
+    }),
+  )
+  const list = await senders[0]?.client.chat.conversations()
+  t.match(list?.items[0], { peerDeliveredSeq: 1 })
+  const detail = await senders[5]?.client.chat.message(sent[5]?.id as string)
+  t.ok(detail?.receipts.deliveredAt, 'the message is stamped')
+  t.notOk(
+    sockets.some((socket) => socket.frames.filter((f) => f.type === 'delivered').length !== 1),
+    'one receipt each, none crossed over',
+  )
+  await Promise.all([...sockets, b].map((s) => s.close()))
+})
+
 t.test('the Redis queue is optional: with it gone, sync still returns everything', async (t) => {
   const alice = await chat.user()
   const bob = await chat.user()
