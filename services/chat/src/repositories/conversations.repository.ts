@@ -1,5 +1,5 @@
-import { newId } from '@sm/platform'
-import type { Kysely, Transaction } from 'kysely'
+import { newId, type OutboxRow } from '@sm/platform'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import type { ChatDatabase, ConversationRow, MemberRow } from '../db/database.ts'
 
 type Db = Kysely<ChatDatabase> | Transaction<ChatDatabase>
@@ -45,8 +45,16 @@ export async function lastSeqOf(db: Db, conversationId: string): Promise<number>
   return row.lastSeq
 }
 
-export async function peersOf(db: Db, userId: string): Promise<string[]> {
-  const rows = await db.selectFrom('members').select('peerId').where('userId', '=', userId).execute()
+/**
+ * Writes an event about `userId` (a presence change) and lists their peers, who are told live,
+ * in one round trip: a reconnect storm runs one per socket.
+ */
+export async function insertEventListingPeers(db: Db, event: OutboxRow, userId: string): Promise<string[]> {
+  const { rows } = await sql<{ peerId: string }>`
+    with outboxed as (
+      insert into outbox (id, type, payload, request_id) values (${event.id}, ${event.type}, ${event.payload}::jsonb, ${event.requestId})
+    )
+    select peer_id from members where user_id = ${userId}`.execute(db)
   return rows.map((r) => r.peerId)
 }
 

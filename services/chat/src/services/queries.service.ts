@@ -1,6 +1,6 @@
 import type { ChatEvent, ChatMessage, ChatMessageDetail, ConversationPage, MessagePage, SyncReply } from '@sm/contracts'
 import { badRequest, notFound } from '@sm/platform'
-import { findMembership, listConversations, peersOf } from '../repositories/conversations.repository.ts'
+import { findMembership, listConversations } from '../repositories/conversations.repository.ts'
 import { readEvents } from '../repositories/events.repository.ts'
 import * as messages from '../repositories/messages.repository.ts'
 import { findSummaries } from '../repositories/users.repository.ts'
@@ -107,10 +107,6 @@ export class QueriesService {
     const membership = await findMembership(this.#d.db, conversationId, userId)
     if (!membership) throw conversationNotFound()
     return membership.peerId
-  }
-
-  peersOf(userId: string): Promise<string[]> {
-    return peersOf(this.#d.db, userId)
   }
 }
 

@@ -1,8 +1,9 @@
 import type { ChatMessage, ServerFrame } from '@sm/contracts'
-import { enqueueEvent, type Log, type OutboxRelay } from '@sm/platform'
+import { type Log, type OutboxRelay, outboxRow } from '@sm/platform'
 import type { Kysely } from 'kysely'
 import type { ChatConfig } from '../config.ts'
 import type { ChatDatabase } from '../db/database.ts'
+import { insertEventListingPeers } from '../repositories/conversations.repository.ts'
 import { currentEventSeq } from '../repositories/events.repository.ts'
 import type { ChatService } from '../services/chat.service.ts'
 import { type Delivery, type LiveEnvelope, userSubject } from '../services/delivery.ts'
@@ -139,10 +140,8 @@ export class Hub {
   /** A presence transition: the `chat.presence.changed` event, and frames to the user's peers. */
   async announce(change: PresenceChange): Promise<void> {
     const { db, relay } = this.#d
-    // One statement: atomic on its own, no BEGIN/COMMIT round trips (a reconnect storm runs a thousand).
-    await enqueueEvent(db, 'chat', 'chat.presence.changed', change)
+    const peers = await insertEventListingPeers(db, outboxRow('chat', 'chat.presence.changed', change), change.userId)
     relay.kick()
-    const peers = await this.chat.queries.peersOf(change.userId)
     const frame = { type: 'presence' as const, ...change }
     await Promise.all(peers.map((peerId) => this.delivery.send(peerId, { frame })))
   }
