@@ -21,7 +21,11 @@ export interface ChatSocketOptions {
  * relayed as the HTTP answer it is (relay.ts).
  */
 export async function chatSocketRoutes(app: FastifyInstance, opts: ChatSocketOptions): Promise<void> {
-  const relay = new SocketRelay(opts.upstream, opts.timeouts.connectTimeoutMs, app.log)
+  const relay = new SocketRelay(
+    opts.upstream,
+    { connectTimeoutMs: opts.timeouts.connectTimeoutMs, answerTimeoutMs: opts.timeouts.responseTimeoutMs },
+    app.log,
+  )
 
   // Applies to every route of this plugin (the socket path only), before the handler.
   app.addHook('onRequest', authenticateUpgrade)

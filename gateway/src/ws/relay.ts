@@ -19,7 +19,8 @@ const EARLY_BYTES_MAX = 64 * 1024
  */
 export class SocketRelay {
   readonly #target: URL
-  readonly #timeoutMs: number
+  readonly #connectTimeoutMs: number
+  readonly #answerTimeoutMs: number
   /** No pooling: each handshake has its connection, and an upgraded one leaves the agent anyway. */
   readonly #agent = new Agent({ keepAlive: false })
   /** Client sockets being dialled for or relayed: what a shutdown cuts. */
@@ -28,9 +29,15 @@ export class SocketRelay {
   readonly #untrack: (this: Socket) => void
   #closing = false
 
-  constructor(upstream: string, timeoutMs: number, log: FastifyBaseLogger) {
+  /**
+   * `connectTimeoutMs` bounds reaching chat (503 after it), `answerTimeoutMs` chat's answer once
+   * connected (504): in a reconnect storm chat answers a thousand upgrades in turn, which takes
+   * longer than a connect should.
+   */
+  constructor(upstream: string, timeouts: { connectTimeoutMs: number; answerTimeoutMs: number }, log: FastifyBaseLogger) {
     this.#target = new URL(upstream)
-    this.#timeoutMs = timeoutMs
+    this.#connectTimeoutMs = timeouts.connectTimeoutMs
+    this.#answerTimeoutMs = timeouts.answerTimeoutMs
     this.#onUpstreamError = (error) => log.debug({ err: error }, 'chat socket: upstream socket error')
     const clients = this.#clients
     this.#untrack = function (this: Socket) {
@@ -56,10 +63,15 @@ export class SocketRelay {
       headers: handshakeHeaders(request),
       agent: this.#agent,
     })
-    let connected = false
-    dial.once('socket', (socket) => socket.once('connect', () => (connected = true)))
-    // One budget for connecting and for chat's answer; a refusal's body must arrive within it too.
-    const timer = setTimeout(() => dial.destroy(handshakeTimeout(connected)), this.#timeoutMs)
+    // First the connect budget (503 when it runs out), then, once connected, the answer's (504);
+    // a refusal's body must arrive within it too.
+    let timer = setTimeout(() => dial.destroy(handshakeTimeout(false)), this.#connectTimeoutMs)
+    dial.once('socket', (socket) =>
+      socket.once('connect', () => {
+        clearTimeout(timer)
+        timer = setTimeout(() => dial.destroy(handshakeTimeout(true)), this.#answerTimeoutMs)
+      }),
+    )
 
     // Until chat answers, the client's socket is read here: a WebSocket client sends nothing
     // before the 101, so anything it does send is kept (bounded) for chat, and its FIN, which
