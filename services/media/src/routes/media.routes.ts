@@ -2,6 +2,7 @@ import { ErrorBody, IdParams, MediaPurpose, MediaRef, MediaUploadQuery } from '@
 import { type App, badRequest, HttpError } from '@sm/platform'
 import { Value } from 'typebox/value'
 import type { MediaService } from '../services/media.service.ts'
+import { discardRest } from './discard-rest.ts'
 
 const secured = [{ bearer: [] }]
 const errors = { 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody }
@@ -56,7 +57,10 @@ export async function mediaRoutes(app: App, { media }: { media: MediaService }) 
           part.file.resume()
           throw error
         }
-        const ref = await media.upload(request.user.id, purpose, part.file, request.id)
+        const ref = await media.upload(request.user.id, purpose, part.file, request.id).catch(async (error: unknown) => {
+          if (error instanceof HttpError && (error.statusCode === 413 || error.statusCode === 415)) await discardRest(request.raw)
+          throw error
+        })
         return reply.status(201).send(ref)
       }
     },
