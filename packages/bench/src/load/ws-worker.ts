@@ -132,18 +132,29 @@ async function prime(): Promise<void> {
   job.pairs.forEach(([from, to], index) => {
     const id = `${run}prime${index}`
     sentAt.set(id, performance.now())
-    ;(sockets[from] as WebSocket).send(
-      JSON.stringify({ type: 'message.send', clientId: id, to: (job.users[to] as { id: string }).id, text: id }),
-    )
+    sendTo(from, to, id)
   })
   const deadline = performance.now() + 30_000
   while (delivered.size < job.pairs.length && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  forgetMeasurements()
+}
+
+/** What came before the measured run (priming, warm-up) is not counted; late answers to it are ignored. */
+function forgetMeasurements(): void {
   sentAt.clear()
   delivered.clear()
   ackLatency.length = 0
   deliveryLatency.length = 0
   acked = 0
   duplicates = 0
+  errors = 0
+}
+
+/** A chat message from one user of the job to another (the echo mode sends the id alone). */
+function sendTo(from: number, to: number, id: string): void {
+  const socket = sockets[from] as WebSocket
+  if (job.mode === 'echo') socket.send(id)
+  else socket.send(JSON.stringify({ type: 'message.send', clientId: id, to: (job.users[to] as { id: string }).id, text: id }))
 }
 
 /** Sends `total` frames on the open-loop schedule; a frame's latency counts from its slot, not from when it went. */
@@ -159,9 +170,7 @@ async function runSchedule(total: number, prefix: string): Promise<number> {
       const [from, to] = forward ? pair : [pair[1], pair[0]]
       const id = `${prefix}${sent}`
       sentAt.set(id, t0 + sent * intervalMs)
-      const socket = sockets[from] as WebSocket
-      if (job.mode === 'echo') socket.send(id)
-      else socket.send(JSON.stringify({ type: 'message.send', clientId: id, to: (job.users[to] as { id: string }).id, text: id }))
+      sendTo(from, to, id)
       sent++
     }
     if (sent < total) await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + sent * intervalMs - performance.now())))
@@ -175,13 +184,7 @@ const warmupS = job.warmupS ?? 2
 if (warmupS > 0) {
   await runSchedule(Math.round(job.rate * warmupS), `${run}w`)
   await new Promise((resolve) => setTimeout(resolve, 200))
-  sentAt.clear()
-  delivered.clear()
-  ackLatency.length = 0
-  deliveryLatency.length = 0
-  acked = 0
-  duplicates = 0
-  errors = 0
+  forgetMeasurements()
 }
 
 const cpuBefore = process.cpuUsage()

@@ -10,7 +10,7 @@ import { ensureUser, userExists } from '../repositories/users.repository.ts'
 import type { Caller, ChatServiceDeps } from './chat.service.ts'
 import { type ConversationRoute, ConversationRoutes } from './conversation-routes.ts'
 import { publishLogged, toMembers, viewFor } from './fanout.ts'
-import { assertEmoji, renderMessage, snapshotOf, withFreshMedia } from './views.ts'
+import { assertEmoji, renderMessage, snapshotOf, toChatMessage, withFreshMedia } from './views.ts'
 
 type PostSharedEvent = Static<typeof PostShared>
 
@@ -137,55 +137,38 @@ export class MessagesService {
   ): Promise<{ message: ChatMessage; duplicate: boolean } | undefined> {
     const { db } = this.#d
     const { recipientId, ...fields } = draft
-    const id = newId()
-    // Milliseconds, as the API shows them; the statement fills in the seq (1 is a placeholder).
-    const createdAt = new Date()
-    const message: ChatMessage = {
-      id,
-      conversationId: fields.conversationId,
+    // The row as it will be stored, so the frame and the event are rendered the usual way
+    // before the statement runs; the statement fills in the seq (1 is a placeholder).
+    const row: MessageRow = {
+      ...fields,
+      id: newId(),
       seq: 1,
-      senderId: fields.senderId,
-      clientId: fields.clientId,
-      kind: fields.kind as ChatMessage['kind'],
-      text: fields.text,
-      media: fields.media,
-      post: fields.post,
-      replyTo: fields.replyTo,
-      quote: fields.quote,
-      reactions: [],
-      createdAt: createdAt.toISOString(),
+      mediaId: fields.media?.id ?? null,
+      replyToId: fields.replyTo?.id ?? null,
+      quoteId: fields.quote?.id ?? null,
+      createdAt: new Date(),
       editedAt: null,
-      deleted: false,
+      deletedAt: null,
+      deliveredAt: null,
+      readAt: null,
     }
+    const message = toChatMessage(row)
     const frame = { type: 'message.new' as const, message }
     const event = outboxRow(
       'chat',
       'chat.message.created',
       {
-        messageId: id,
-        conversationId: fields.conversationId,
+        messageId: row.id,
+        conversationId: row.conversationId,
         seq: 1,
-        senderId: fields.senderId,
+        senderId: row.senderId,
         recipientId,
-        kind: fields.kind,
+        kind: row.kind,
         createdAt: message.createdAt,
       },
       requestId,
     )
-    const stored = await messages.insertMessageWithEvents(
-      db,
-      {
-        ...fields,
-        id,
-        createdAt,
-        mediaId: fields.media?.id ?? null,
-        replyToId: fields.replyTo?.id ?? null,
-        quoteId: fields.quote?.id ?? null,
-      },
-      [fields.senderId, recipientId],
-      frame,
-      event,
-    )
+    const stored = await messages.insertMessageWithEvents(db, row, [fields.senderId, recipientId], frame, event)
     if (!stored || stored.duplicate) {
       // A retry: answer with the original (read again when the retry raced it).
       const original = stored?.row ?? (await messages.findByClientId(db, draft.senderId, draft.clientId))

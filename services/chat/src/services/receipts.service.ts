@@ -3,12 +3,12 @@ import { sql, type Transaction } from 'kysely'
 import type { ChatDatabase, MemberRow } from '../db/database.ts'
 import { lastSeqOf } from '../repositories/conversations.repository.ts'
 import { appendEvents, type LoggedEvent } from '../repositories/events.repository.ts'
+import { moveDeliveredCursors } from '../repositories/receipts.repository.ts'
 import type { ChatServiceDeps } from './chat.service.ts'
 import { publishLogged, toMembers } from './fanout.ts'
 
 const conversationNotFound = () => notFound('conversation not found', 'CONVERSATION_NOT_FOUND')
 
-/** Read and delivered receipts, and clearing a conversation for oneself. */
 interface PendingReceipt {
   userId: string
   conversationId: string
@@ -16,6 +16,7 @@ interface PendingReceipt {
   waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>
 }
 
+/** Read and delivered receipts, and clearing a conversation for oneself. */
 export class ReceiptsService {
   readonly #d: ChatServiceDeps
   readonly #receipts = new Map<string, PendingReceipt>()
@@ -151,35 +152,4 @@ export class ReceiptsService {
     if (!row) throw conversationNotFound()
     return row
   }
-}
-
-/**
- * One statement for a batch of delivered receipts (one per user and conversation): moves each
- * member's cursor forward only, stamps the messages it covers, and returns the cursors that
- * moved, for the `delivered` frames.
- */
-async function moveDeliveredCursors(
-  db: ChatServiceDeps['db'],
-  receipts: Array<{ userId: string; conversationId: string; seq: number }>,
-): Promise<Array<{ conversationId: string; userId: string; peerId: string; seq: number; deliveredAt: Date }>> {
-  const { rows } = await sql<{ conversationId: string; userId: string; peerId: string; seq: number; deliveredAt: Date }>`
-    with durability as (
-      -- A receipt lost in a crash only delays a "delivered" tick: no WAL flush wait for it.
-      select set_config('synchronous_commit', 'off', true)
-    ), input as (
-      select * from unnest(${receipts.map((r) => r.userId)}::uuid[], ${receipts.map((r) => r.conversationId)}::uuid[],
-        ${receipts.map((r) => r.seq)}::int[]) as i(user_id, conversation_id, seq)
-    ), moved as (
-      update members m set delivered_seq = i.seq, delivered_at = now()
-      from input i
-      where m.conversation_id = i.conversation_id and m.user_id = i.user_id and m.delivered_seq < i.seq
-      returning m.conversation_id, m.user_id, m.peer_id, i.seq, m.delivered_at
-    ), stamped as (
-      update messages msg set delivered_at = now()
-      from moved
-      where msg.conversation_id = moved.conversation_id and msg.seq <= moved.seq and msg.sender_id <> moved.user_id
-        and msg.delivered_at is null
-    )
-    select conversation_id, user_id, peer_id, seq, delivered_at from moved, durability`.execute(db)
-  return rows.map((row) => ({ ...row, seq: Number(row.seq) }))
 }

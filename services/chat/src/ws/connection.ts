@@ -49,8 +49,6 @@ export class Connection {
   #peers: Map<string, string> | undefined
   /** clientIds sent on this socket: it gets their `message.ack`, never their `message.new`. */
   #sentClientIds: Set<string> | undefined
-  #delivered: Map<string, number> | undefined
-  #deliveredScheduled = false
 
   constructor(opts: {
     id: string
@@ -204,22 +202,11 @@ export class Connection {
     }
   }
 
-  /** Receipts are coalesced: a burst of messages costs one update per conversation. */
+  /** Receipts are coalesced by the receipts service: a burst costs one statement in all. */
   #noteDelivered(conversationId: string, seq: number): void {
-    this.#delivered ??= new Map()
-    this.#delivered.set(conversationId, Math.max(seq, this.#delivered.get(conversationId) ?? 0))
-    if (this.#deliveredScheduled) return
-    this.#deliveredScheduled = true
-    setImmediate(() => {
-      this.#deliveredScheduled = false
-      const batch = this.#delivered ?? new Map<string, number>()
-      this.#delivered = undefined
-      for (const [conversationId, upTo] of batch) {
-        this.#hub.chat.receipts
-          .markDelivered(this.userId, conversationId, upTo)
-          .catch((error: unknown) => this.log.error({ err: error }, 'chat socket: delivered receipt failed'))
-      }
-    })
+    this.#hub.chat.receipts
+      .markDelivered(this.userId, conversationId, seq)
+      .catch((error: unknown) => this.log.error({ err: error }, 'chat socket: delivered receipt failed'))
   }
 
   send(frame: ServerFrame | Record<string, unknown>): void {

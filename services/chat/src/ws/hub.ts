@@ -26,14 +26,14 @@ export interface HubDeps {
   log: Log
 }
 
+/** Sockets pinged (and their presence refreshed) per turn of the event loop. */
+const BEAT_SLICE = 200
+
 /**
  * This instance's sockets, by user. It subscribes to a user's live subject while it holds at
  * least one of their sockets, pings sockets and beats their presence, and sweeps connections
  * whose instance stopped beating (crashed), so those users go offline too.
  */
-/** Sockets pinged (and their presence refreshed) per turn of the event loop. */
-const BEAT_SLICE = 200
-
 export class Hub {
   readonly chat: ChatService
   readonly delivery: Delivery
@@ -44,6 +44,11 @@ export class Hub {
   readonly #all = new Set<Connection>()
   #timer: NodeJS.Timeout | undefined
   #stopped = false
+  /**
+   * The pings yield between slices: the next beat must not start while they run (it would take
+   * every socket just pinged for unanswered). Only the pings: a slow Redis must not stop them.
+   */
+  #pinging = false
 
   constructor(deps: HubDeps) {
     this.#d = deps
@@ -152,28 +157,36 @@ export class Hub {
    * system call each), which showed as the chat benchmark's p99.
    */
   async #beat(): Promise<void> {
-    if (this.#stopped) return
-    const { presence, config } = this.#d
+    if (this.#stopped || this.#pinging) return
+    this.#pinging = true
+    const { presence, config, log } = this.#d
+    // Handled at once: the beat awaits these only after its last slice, and a rejection left
+    // unhandled across the slices' turns would end the process.
+    const refreshFailed = (error: unknown) => log.error({ err: error }, 'chat heartbeat: presence refresh failed')
     const registered: Array<Promise<void>> = []
     let slice: Connection[] = []
-    for (const entry of this.#users.values()) {
-      for (const conn of entry.connections) {
-        // Two intervals without a pong or a frame: a zombie (its client vanished without closing).
-        if (!conn.alive) {
-          conn.ws.terminate()
-          continue
-        }
-        conn.alive = false
-        conn.ws.ping()
-        slice.push(conn)
-        if (slice.length === BEAT_SLICE) {
-          registered.push(this.#refreshPresence(slice))
-          slice = []
-          await new Promise((resolve) => setImmediate(resolve))
+    try {
+      for (const entry of this.#users.values()) {
+        for (const conn of entry.connections) {
+          // Two intervals without a pong or a frame: a zombie (its client vanished without closing).
+          if (!conn.alive) {
+            conn.ws.terminate()
+            continue
+          }
+          conn.alive = false
+          conn.ws.ping()
+          slice.push(conn)
+          if (slice.length === BEAT_SLICE) {
+            registered.push(this.#refreshPresence(slice).catch(refreshFailed))
+            slice = []
+            await new Promise((resolve) => setImmediate(resolve))
+          }
         }
       }
+      registered.push(this.#refreshPresence(slice).catch(refreshFailed))
+    } finally {
+      this.#pinging = false
     }
-    registered.push(this.#refreshPresence(slice))
     await Promise.all(registered)
     for (const change of await presence.sweep(config.HEARTBEAT_TIMEOUT_MS)) await this.announce(change)
   }

@@ -1,6 +1,7 @@
 import type { ChatMessage } from '@sm/contracts'
 import { startProcess, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
 import t from 'tap'
+import { moveDeliveredCursors } from '../../src/repositories/receipts.repository.ts'
 import { encodeCursor } from '../../src/services/views.ts'
 import { buildTestChat, cid, fastEnv, until } from '../helper.ts'
 
@@ -114,6 +115,44 @@ t.test('delivered receipts from many conversations at once: each sender hears it
     'one receipt each, none crossed over',
   )
   await Promise.all([...sockets, b].map((s) => s.close()))
+})
+
+t.test('one statement moves a batch of delivered cursors: forward only, each stamping its own messages', async (t) => {
+  const bob = await chat.user()
+  const [ann, cat] = await Promise.all([chat.user(), chat.user()])
+  const fromAnn = await ann.client.chat.send({ clientId: cid(), to: bob.id, text: 'a1' })
+  await ann.client.chat.send({ clientId: cid(), conversationId: fromAnn.conversationId, text: 'a2' })
+  const fromCat = await cat.client.chat.send({ clientId: cid(), to: bob.id, text: 'c1' })
+  const bobToAnn = await bob.client.chat.send({ clientId: cid(), conversationId: fromAnn.conversationId, text: 'b3' })
+  const moved = await moveDeliveredCursors(chat.db, [
+    { userId: bob.id, conversationId: fromAnn.conversationId, seq: 2 },
+    { userId: bob.id, conversationId: fromCat.conversationId, seq: 1 },
+    // Ann's cursor: she has seen bob's seq 3.
+    { userId: ann.id, conversationId: fromAnn.conversationId, seq: 3 },
+  ])
+  t.same(
+    moved.map((m) => [m.userId, m.peerId, m.conversationId, m.seq]).sort(),
+    [
+      [bob.id, ann.id, fromAnn.conversationId, 2],
+      [bob.id, cat.id, fromCat.conversationId, 1],
+      [ann.id, bob.id, fromAnn.conversationId, 3],
+    ].sort(),
+  )
+  const stamped = await chat.db
+    .selectFrom('messages')
+    .select(['text', 'deliveredAt'])
+    .where('conversationId', 'in', [fromAnn.conversationId, fromCat.conversationId])
+    .execute()
+  t.ok(
+    stamped.every((m) => m.deliveredAt !== null),
+    'every message stamped by the receipt of its recipient',
+  )
+  t.same(
+    await moveDeliveredCursors(chat.db, [{ userId: bob.id, conversationId: fromAnn.conversationId, seq: 1 }]),
+    [],
+    'a cursor never moves back',
+  )
+  t.equal(bobToAnn.seq, 3)
 })
 
 t.test('the Redis queue is optional: with it gone, sync still returns everything', async (t) => {
