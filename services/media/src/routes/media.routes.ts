@@ -1,5 +1,6 @@
 import { ErrorBody, IdParams, MediaPurpose, MediaRef, MediaUploadQuery } from '@sm/contracts'
 import { type App, badRequest, HttpError } from '@sm/platform'
+import type { FastifyRequest } from 'fastify'
 import { Value } from 'typebox/value'
 import type { MediaService } from '../services/media.service.ts'
 import { discardRest } from './discard-rest.ts'
@@ -37,32 +38,12 @@ export async function mediaRoutes(app: App, { media }: { media: MediaService }) 
     },
     async (request, reply) => {
       if (!request.isMultipart()) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data with a file part')
-      // Parts arrive in order: only `purpose` fields sent before the file count.
-      const parts = request.parts({
-        limits: { fileSize: media.maxUploadBytes + 1, files: 1, fields: 4, fieldSize: 64, parts: 5, headerPairs: 50 },
+      const ref = await receiveUpload(request, media).catch(async (error: unknown) => {
+        // A refusal that closes the connection reads the rest of the body first (discard-rest.ts).
+        if (error instanceof HttpError && error.headers.connection === 'close') await discardRest(request.raw)
+        throw error
       })
-      const purposes: unknown[] = []
-      for (;;) {
-        const next = await parts.next().catch(multipartError)
-        if (next.done) throw badRequest('FILE_REQUIRED', 'the form has no file part')
-        const part = next.value
-        if (part.type === 'field') {
-          if (part.fieldname === 'purpose') purposes.push(part.value)
-          continue
-        }
-        let purpose: MediaPurpose
-        try {
-          purpose = purposeOf(purposes, request.query)
-        } catch (error) {
-          part.file.resume()
-          throw error
-        }
-        const ref = await media.upload(request.user.id, purpose, part.file, request.id).catch(async (error: unknown) => {
-          if (error instanceof HttpError && (error.statusCode === 413 || error.statusCode === 415)) await discardRest(request.raw)
-          throw error
-        })
-        return reply.status(201).send(ref)
-      }
+      return reply.status(201).send(ref)
     },
   )
 
@@ -86,4 +67,31 @@ export async function mediaRoutes(app: App, { media }: { media: MediaService }) 
       return reply.status(204).send()
     },
   )
+}
+
+type UploadRequest = Pick<FastifyRequest, 'parts' | 'id'> & { query: MediaUploadQuery; user: { id: string } }
+
+/** The form's file, stored: `purpose` fields count only when sent before it (parts arrive in order). */
+async function receiveUpload(request: UploadRequest, media: MediaService) {
+  const parts = request.parts({
+    limits: { fileSize: media.maxUploadBytes + 1, files: 1, fields: 4, fieldSize: 64, parts: 5, headerPairs: 50 },
+  })
+  const purposes: unknown[] = []
+  for (;;) {
+    const next = await parts.next().catch(multipartError)
+    if (next.done) throw badRequest('FILE_REQUIRED', 'the form has no file part')
+    const part = next.value
+    if (part.type === 'field') {
+      if (part.fieldname === 'purpose') purposes.push(part.value)
+      continue
+    }
+    let purpose: MediaPurpose
+    try {
+      purpose = purposeOf(purposes, request.query)
+    } catch (error) {
+      part.file.resume()
+      throw error
+    }
+    return media.upload(request.user.id, purpose, part.file, request.id)
+  }
 }
