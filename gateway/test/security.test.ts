@@ -1,4 +1,5 @@
 import t from 'tap'
+import { helmetHeaders } from '../src/plugins/security.ts'
 import { startGateway, startUpstream } from './helper.ts'
 
 const social = await startUpstream(t, 'social')
@@ -42,6 +43,10 @@ t.test('by default every origin may call the API', async (t) => {
     t.match(response.headers['content-security-policy'], /default-src 'none'/)
     t.equal(response.headers['cross-origin-resource-policy'], 'cross-origin', 'media can be embedded by web apps')
     t.notOk(response.headers['x-powered-by'])
+    // Worked out once from helmet's own middleware: the whole set arrives, value for value.
+    const expected = Object.entries(helmetHeaders())
+    t.ok(expected.length >= 10, `helmet's set has ${expected.length} headers`)
+    for (const [name, value] of expected) t.equal(response.headers[name], value, name)
   })
 
   t.test('security headers are set on the gateway’s own errors', async (t) => {

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [scenario ...] [--reps 3] [--duration 8] [--warmup 2] [--rate-duration 5] [--connections 50]
+ * `pnpm bench [scenario ...] [--reps 3] [--duration 8] [--warmup 2] [--rate-duration 5] [--rate-warmup 5] [--connections 50]
  *   [--sockets 2000] [--message-rate 2000] [--users 10000] [--posts 1000000] [--follows 30]`
  * Each scenario starts its own stack (own database, namespace, ports), runs its load from
  * separate processes and writes bench/results/<scenario>.{json,md}.
@@ -22,6 +22,7 @@ const { values, positionals } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string' },
     'rate-duration': { type: 'string' },
+    'rate-warmup': { type: 'string' },
     connections: { type: 'string' },
     sockets: { type: 'string' },
     'message-rate': { type: 'string' },
@@ -35,6 +36,7 @@ const opts = {
   durationS: Number(values.duration ?? defaultOptions.durationS),
   warmupS: Number(values.warmup ?? defaultOptions.warmupS),
   rateDurationS: Number(values['rate-duration'] ?? defaultOptions.rateDurationS),
+  rateWarmupS: Number(values['rate-warmup'] ?? defaultOptions.rateWarmupS),
   connections: Number(values.connections ?? defaultOptions.connections),
   sockets: Number(values.sockets ?? defaultOptions.sockets),
   messageRate: Number(values['message-rate'] ?? defaultOptions.messageRate),

@@ -64,7 +64,8 @@ async function saturate(job: Extract<Job, { kind: 'saturate' }>) {
 async function openLoop(job: Extract<Job, { kind: 'rate' }>) {
   const requests = job.target.requests
   const pool = new Pool(new URL(job.target.url).origin, { connections: job.connections, pipelining: 1 })
-  // The first seconds at the rate are sent but not recorded: a fresh generator process and its
+  // The first seconds at the rate (warmupS; scenarios/options.ts says why 5) are sent but not
+  // recorded: a fresh generator process and its
   // new connections (JIT, TCP and TLS-free connects, the server's own warm-up) put tens of ms into
   // the first few hundred requests, which in a 5 s run is the whole p99.
   const warmup = Math.round(job.rate * (job.warmupS ?? 2))

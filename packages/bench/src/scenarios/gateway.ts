@@ -40,7 +40,14 @@ export async function gatewayScenario(opts: BenchOptions): Promise<ScenarioResul
         const rate = Math.max(1, Math.round(gatewayRate * share))
         for (const name of ['direct', 'gateway']) {
           const target = { url: targets[name] as string, requests: [{ path: TRIVIAL_PATH }] }
-          const result = await runLoad({ kind: 'rate', target, rate, durationS: opts.rateDurationS, connections: opts.connections })
+          const result = await runLoad({
+            kind: 'rate',
+            target,
+            rate,
+            durationS: opts.rateDurationS,
+            warmupS: opts.rateWarmupS,
+            connections: opts.connections,
+          })
           latency[`${name}@${share * 100}%`] = { rate, ...result }
         }
       }
@@ -101,7 +108,7 @@ export async function gatewayScenario(opts: BenchOptions): Promise<ScenarioResul
           .map((name) => `${name} ${medianRate(name)}`)
           .join(', ')}`,
         `route: GET ${TRIVIAL_PATH}; the gateway runs its full chain (security headers, CORS, request id, per-IP rate limit shared through Redis, body limit, metrics)`,
-        `${opts.reps} repetitions, medians of the per-repetition ratios; latency open-loop at 25/50/75% of gateway saturation, µs resolution`,
+        `${opts.reps} repetitions, medians of the per-repetition ratios; latency open-loop at 25/50/75% of gateway saturation after ${opts.rateWarmupS} s unrecorded at the rate, µs resolution`,
       ],
     }
   } finally {

@@ -42,6 +42,7 @@ export async function searchScenario(opts: BenchOptions): Promise<ScenarioResult
           target: { url: stack.url, requests },
           rate: Math.max(10, Math.round((entry.gateway.at(-1) as number) / 2)),
           durationS: opts.rateDurationS,
+          warmupS: opts.rateWarmupS,
           connections: 20,
         })
         entry.p99.push(fixed.latencyMs.p99)

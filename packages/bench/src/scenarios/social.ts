@@ -103,7 +103,14 @@ export async function socialScenario(opts: BenchOptions): Promise<ScenarioResult
         return result.requestsPerSecond
       }
       const atRate = async (requests: RequestSpec[], rate: number) =>
-        runLoad({ kind: 'rate', target: { url: stack.url, requests }, rate, durationS: opts.rateDurationS, connections: opts.connections })
+        runLoad({
+          kind: 'rate',
+          target: { url: stack.url, requests },
+          rate,
+          durationS: opts.rateDurationS,
+          warmupS: opts.rateWarmupS,
+          connections: opts.connections,
+        })
       // Writes leave work behind (fan-out of every post): each write-heavy run is followed by a
       // wait until the timeline consumer has caught up, so the next run is not charged for it.
       const settle = () => settleConsumers(stack.namespace, ['social-timeline'])
