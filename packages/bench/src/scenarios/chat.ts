@@ -64,7 +64,10 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
     })
     const warmSockets = Math.floor(sockets / 4)
     const measuredSockets = sockets - warmSockets
-    const job = { users, pairs, rate, durationS: opts.durationS, graceS: 5, connectConcurrency: 50, warmSockets }
+    // The memory samples force a last-resort GC in each measured process, which also shrinks its
+    // young generation: the load then runs unrecorded for rateWarmupS while V8 regrows the heap
+    // (its GCs, on a 2-core box, put 10–30 ms stalls into chat and the gateway for a few seconds).
+    const job = { users, pairs, rate, durationS: opts.durationS, warmupS: opts.rateWarmupS, graceS: 5, connectConcurrency: 50, warmSockets }
     /**
      * Marginal retained memory per socket: a quarter of the sockets warm the processes up (code
      * paths compiled, pools and buffers grown) and stay open; then each process is sampled after
@@ -159,7 +162,7 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
         `chat delivery latency p50/p99: ${med((r) => r.chat.result.deliveryLatencyMs.p50)}/${med((r) => r.chat.result.deliveryLatencyMs.p99)} ms; ack p50/p99: ${med((r) => r.chat.result.ackLatencyMs.p50)}/${med((r) => r.chat.result.ackLatencyMs.p99)} ms; achieved ${med((r) => r.chat.result.achievedRate)} msg/s`,
         `raw ws echo p50/p99: ${med((r) => r.raw.result.deliveryLatencyMs.p50)}/${med((r) => r.raw.result.deliveryLatencyMs.p99)} ms; echo through the gateway p50/p99: ${med((r) => r.proxied.deliveryLatencyMs.p50)}/${med((r) => r.proxied.deliveryLatencyMs.p99)} ms`,
         `memory per socket (R11): gateway + chat ${kb(med((r) => r.chat.bytesPerSocket))} (gateway ${kb(med((r) => r.chat.perProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.perProcess[1] ?? 0))}), raw ws ${kb(med((r) => r.raw.bytesPerSocket))}; the gateway relaying the echo server ${kb(med((r) => r.proxiedMemory.bytesPerSocket))}. Method: RSS growth over the last ${measuredSockets} of ${sockets} sockets (the first ${warmSockets} warm the processes up and stay open), each sample after a full GC in the measured process; V8 heap part: gateway ${kb(med((r) => r.chat.heapUsedPerProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.heapUsedPerProcess[1] ?? 0))}, raw ws ${kb(med((r) => r.raw.heapUsedPerProcess[0] ?? 0))} (ratio ${heapRatio}: the RSS figures move by about 1 KB a socket from run to run with malloc and page reuse, the heap ones do not)`,
-        `${opts.reps} repetitions, ${opts.durationS} s each, open loop; load generator in its own process`,
+        `${opts.reps} repetitions, ${opts.durationS} s each after ${opts.rateWarmupS} s unrecorded at the rate, open loop; load generator in its own process`,
       ],
     }
   } finally {
