@@ -237,6 +237,23 @@ t.test('a connection swept while its instance stalled registers again on the nex
   await until(async () => (await alice.client.chat.presence([alice.id])).items[0]?.online === false, 5_000, 'offline after close')
 })
 
+t.test('pings are spread over the interval, not sent to every socket at once', async (t) => {
+  const user = await chat.user()
+  const sockets = await Promise.all(Array.from({ length: 60 }, () => user.client.chat.connect()))
+  // The first ping each socket hears once all are open (the beat interval here is 200 ms).
+  const firstPings = await Promise.all(
+    sockets.map((s) => new Promise<number>((resolve) => s.ws.once('ping', () => resolve(performance.now())))),
+  )
+  const spread = Math.max(...firstPings) - Math.min(...firstPings)
+  t.ok(spread >= 100, `first pings spread over ${spread.toFixed(0)} ms of the 200 ms interval`)
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.ok(
+    sockets.every((s) => s.ws.readyState === s.ws.OPEN),
+    'every socket still answered in time',
+  )
+  await Promise.all(sockets.map((s) => s.close()))
+})
+
 t.test('beats go out in slices: 450 sockets stay open, and every slice re-registers what was swept', async (t) => {
   const users = await Promise.all([chat.user(), chat.user(), chat.user()])
   const sockets = (await Promise.all(users.map((u) => Promise.all(Array.from({ length: 150 }, () => u.client.chat.connect()))))).flat()
