@@ -1,8 +1,9 @@
 /**
  * Profiles GET /feed: starts social as its own process with --cpu-prof, seeds it with the bench's
  * seeder, saturates /feed directly (bench's load worker, its own process), then prints the
- * functions with the most self time.
- * Usage: node services/social/scripts/profile-feed.ts [/feed | deep | /users/:username/posts | compose]
+ * functions with the most self time. With `--survivors`, it samples instead what outlives a
+ * scavenge during the load (survivors-probe.ts): the objects that make social's GC pauses long.
+ * Usage: node services/social/scripts/profile-feed.ts [/feed | deep | /users/:username/posts | compose] [--survivors]
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -10,16 +11,23 @@ import { join } from 'node:path'
 import { createTestDatabase, freePort, newKeyPair, repoRoot, signAccessToken, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
 import { printCpuProfile } from '../../../packages/bench/src/cpu-profile.ts'
 import { seedSocial } from '../../../packages/bench/src/seed/social.ts'
+import { printSurvivors, survivorsProbePath } from '../../../packages/bench/src/survivors.ts'
 
-const path = process.argv[2] ?? '/feed'
+const survivors = process.argv.includes('--survivors')
+const path = process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? '/feed'
 const db = await createTestDatabase('prof')
 const keys = newKeyPair()
 const port = await freePort()
 const profDir = `/tmp/social-prof-${Date.now()}`
 mkdirSync(profDir)
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, join(repoRoot, 'services/social/src/server.ts')], {
+const survivorsTrigger = join(profDir, 'survivors.go')
+const survivorsOut = join(profDir, 'survivors.json')
+const profiler = survivors ? ['--import', survivorsProbePath] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]
+const child = spawn(process.execPath, [...profiler, join(repoRoot, 'services/social/src/server.ts')], {
   env: {
     ...process.env,
+    SURVIVORS_TRIGGER: survivorsTrigger,
+    SURVIVORS_OUT: survivorsOut,
     DATABASE_URL: db.url,
     NATS_URL: TEST_NATS_URL,
     REDIS_URL: TEST_REDIS_URL,
@@ -103,6 +111,8 @@ const ticks = () => {
   }
   return result
 }
+// The load runs synchronously below: the probe starts sampling as soon as it sees this file.
+if (survivors) writeFileSync(survivorsTrigger, '')
 const before = ticks()
 const out = execFileSync(process.execPath, [join(repoRoot, 'packages/bench/src/load/worker.ts'), jobFile], { encoding: 'utf8' })
 console.log(out.trim())
@@ -115,4 +125,5 @@ child.kill('SIGTERM')
 await new Promise((r) => child.once('exit', r))
 await db.drop()
 
-printCpuProfile(profDir, 40)
+if (survivors) printSurvivors(survivorsOut)
+else printCpuProfile(profDir, 40)
