@@ -65,9 +65,9 @@ async function openLoop(job: Extract<Job, { kind: 'rate' }>) {
   const requests = job.target.requests
   const pool = new Pool(new URL(job.target.url).origin, { connections: job.connections, pipelining: 1 })
   // The first seconds at the rate (warmupS; scenarios/options.ts says why 5) are sent but not
-  // recorded: a fresh generator process and its
-  // new connections (JIT, TCP and TLS-free connects, the server's own warm-up) put tens of ms into
-  // the first few hundred requests, which in a 5 s run is the whole p99.
+  // recorded: a fresh generator process and its new connections (JIT, TCP connects, the server's
+  // own warm-up) put tens of ms into the first few hundred requests, which in a 5 s run is the
+  // whole p99.
   const warmup = Math.round(job.rate * (job.warmupS ?? 2))
   const total = warmup + Math.round(job.rate * job.durationS)
   const intervalMs = 1000 / job.rate

@@ -30,6 +30,8 @@ export class Connection {
 
   /** The user's event seq handed to this socket, in order, without gaps. */
   lastSeq = 0
+  /** Which of the hub's heartbeat ticks pings this socket (set by the hub on attach). */
+  beatSlot = 0
   alive = true
   closed = false
   #ready = false

@@ -30,14 +30,13 @@ export interface HubDeps {
 const BEAT_SLICE = 200
 
 /**
- * Ticks per heartbeat interval. Each socket is pinged on one of them, its slot (from its random
- * id), so an interval's pings go out as a steady trickle: all at once, 2,000 sockets' pings,
+ * Ticks per heartbeat interval. Each socket is pinged on one of them, its slot (dealt in turn
+ * as sockets attach), so an interval's pings go out as a steady trickle: all at once, 2,000 sockets' pings,
  * their pongs through the gateway and the presence refresh made a burst every 15 s that
  * delayed the messages around it (the chat benchmark's p99 was 4.5 ms in a run without a beat
  * and 18–22 ms in runs with one).
  */
 const BEAT_TICKS = 15
-const beatSlot = (connId: string) => Number.parseInt(connId.slice(-4), 16) % BEAT_TICKS
 
 /**
  * This instance's sockets, by user. It subscribes to a user's live subject while it holds at
@@ -55,12 +54,14 @@ export class Hub {
   #timer: NodeJS.Timeout | undefined
   #stopped = false
   /**
-   * The pings yield between slices: the next beat must not start while they run (it would take
-   * every socket just pinged for unanswered). Only the pings: a slow Redis must not stop them.
+   * A tick's pings yield between slices: the next tick waits its turn rather than overlap them
+   * (its slot is pinged a tick late, never skipped). Only the pings: a slow Redis must not stop them.
    */
   #pinging = false
   /** The slot the next tick pings. */
   #nextSlot = 0
+  /** Sockets attached so far: the next one's slot is this modulo BEAT_TICKS. */
+  #dealt = 0
 
   constructor(deps: HubDeps) {
     this.#d = deps
@@ -98,6 +99,7 @@ export class Hub {
       await bus.nc.flush()
       entry.live = true
     }
+    connection.beatSlot = this.#dealt++ % BEAT_TICKS
     entry.connections.add(connection)
     if (await this.#d.presence.connect(connection.userId, connection.id)) {
       await this.announce({ userId: connection.userId, online: true, lastSeenAt: new Date().toISOString() })
@@ -183,7 +185,7 @@ export class Hub {
     try {
       for (const entry of this.#users.values()) {
         for (const conn of entry.connections) {
-          if (beatSlot(conn.id) !== slot) continue
+          if (conn.beatSlot !== slot) continue
           // Two intervals without a pong or a frame: a zombie (its client vanished without closing).
           if (!conn.alive) {
             conn.ws.terminate()
