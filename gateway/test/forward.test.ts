@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import t, { type Test } from 'tap'
 import { startGateway } from './helper.ts'
 
@@ -132,6 +132,41 @@ t.test('proxied requests are counted in the gateway metrics', async (t) => {
   const metrics = await fetch(`${gateway.url}/metrics`).then((r) => r.text())
   t.match(metrics, /http_request_duration_seconds_count\{[^}]*route="\/media\/\*"[^}]*\}/)
 })
+
+t.test(
+  'an answer that comes before the request body is read waits for the rest of it: the client still sending is not reset',
+  async (t) => {
+    const total = 512 * 1024
+    const socket = connect(Number(new URL(gateway.url).port), '127.0.0.1')
+    await once(socket, 'connect')
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1')
+    })
+    const errors: string[] = []
+    socket.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message))
+    const closed = once(socket, 'close')
+    socket.write(
+      `POST /media/refuse-early HTTP/1.1\r\nhost: gw\r\ncontent-type: multipart/form-data; boundary=x\r\ncontent-length: ${total}\r\n\r\n`,
+    )
+    socket.write(Buffer.alloc(1024, 1))
+    const deadline = Date.now() + 2_000
+    while (!answer.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+    t.match(answer, /^HTTP\/1\.1 413 /, 'the answer came before the body was sent')
+    t.match(answer, /connection: close/i)
+    // The rest of the body, sent after the answer, as a slow client does.
+    let sent = 1024
+    while (sent < total && socket.writable) {
+      const size = Math.min(64 * 1024, total - sent)
+      socket.write(Buffer.alloc(size, 2))
+      sent += size
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    t.equal(sent, total, 'the connection stayed open until the whole body was sent')
+    await closed
+    t.same(errors, [], 'then the gateway closed it cleanly: no reset, no broken pipe')
+  },
+)
 
 t.test(
   'an answer that comes before the request body is read closes the connection, so the next request is not stuck behind the unread body',

@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream'
+import { PassThrough, Transform, type TransformCallback } from 'node:stream'
 import { HttpError } from '@sm/platform'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -25,10 +25,10 @@ export const bodyLimitPlugin = fp<BodyLimitOptions>(
       if (declared !== undefined) {
         if (Number(declared) > limit) throw payloadTooLarge(limit)
         // Node's parser never delivers more than the declared length.
-        return payload
+        return detached(payload, new PassThrough())
       }
       if (request.headers['transfer-encoding'] === undefined) return payload
-      return limited(payload, limit)
+      return detached(payload, new ByteLimit(limit))
     })
   },
   { name: 'gateway-body-limit' },
@@ -46,17 +46,18 @@ function payloadTooLarge(limit: number): HttpError {
 }
 
 /**
- * `pipe`, not `pipeline`: when the limit trips, the client's request must stay open so the 413
- * can still be written; `pipeline` would destroy it (and its socket). A client that goes away
- * mid-body still ends the relay.
+ * The body as the proxy sends it: its own stream, fed from the client's request by `pipe`, not
+ * `pipeline`. Whatever ends it early must leave the request open: the limit tripping (the 413
+ * still has to be written), or undici dropping a body the service answered before reading (the
+ * rest is read and dropped before the connection closes, see routes/forward.ts). Destroying the
+ * request would reset the client's socket. A client that goes away mid-body still ends it.
  */
-function limited(payload: NodeJS.ReadableStream & { readableEnded?: boolean }, limit: number): Transform {
-  const limiter = new ByteLimit(limit)
-  payload.once('error', (error: Error) => limiter.destroy(error))
+function detached(payload: NodeJS.ReadableStream & { readableEnded?: boolean }, into: Transform): Transform {
+  payload.once('error', (error: Error) => into.destroy(error))
   payload.once('close', () => {
-    if (!payload.readableEnded) limiter.destroy(new Error('client closed the request mid-body'))
+    if (!payload.readableEnded) into.destroy(new Error('client closed the request mid-body'))
   })
-  return payload.pipe(limiter)
+  return payload.pipe(into)
 }
 
 /** Passes bytes through until `limit`, then fails with 413 (the proxy maps it back, see upstream.ts). */

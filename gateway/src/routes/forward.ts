@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
-import { errorBody, HttpError } from '@sm/platform'
+import { type Readable, Writable } from 'node:stream'
+import { discardRest, errorBody, HttpError } from '@sm/platform'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { Pool } from 'undici'
 import { gatewayHeaders, type UpstreamTimeouts, upstreamError } from '../upstream.ts'
@@ -82,17 +82,24 @@ export class Forwarder {
           path,
           method: request.method as 'GET',
           headers: upstreamHeaders(request),
+          // Never the client's request itself (plugins/body-limit.ts): undici destroys a body it
+          // stops sending, and destroying the request would reset the client's socket.
           body: body ?? null,
           signal: abort.signal,
         },
         ({ statusCode, headers }) => {
           const outgoing = responseHeaders(reply, headers as IncomingHttpHeaders)
+          if (request.raw.complete) {
+            res.writeHead(statusCode, outgoing)
+            return res
+          }
           // The service answered before the client finished sending its body (an upload refused
-          // early). The rest of that body is never read, so this connection cannot carry another
-          // request: say so, and Node closes it once the answer is out.
-          if (!request.raw.complete) outgoing.connection = 'close'
+          // early, a 401). That connection cannot carry another request: say so, and end the
+          // answer only once the rest of the body is read (discardRest), so that closing the
+          // socket does not reset a client still sending.
+          outgoing.connection = 'close'
           res.writeHead(statusCode, outgoing)
-          return res
+          return endingAfter(res, discardRest(request.raw))
         },
       )
       .catch((error: Error) => {
@@ -116,6 +123,22 @@ export class Forwarder {
         res.end(payload)
       })
   }
+}
+
+/** Passes the answer through to `res`, and ends it once `ready` has settled. */
+function endingAfter(res: Writable, ready: Promise<void>): Writable {
+  return new Writable({
+    write(chunk, _encoding, callback) {
+      res.write(chunk, callback)
+    },
+    final(callback) {
+      void ready.then(() => res.end(callback))
+    },
+    destroy(error, callback) {
+      if (error) res.destroy(error)
+      callback(error)
+    },
+  })
 }
 
 function upstreamHeaders(request: FastifyRequest): Record<string, string | string[]> {

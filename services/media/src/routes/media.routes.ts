@@ -1,9 +1,8 @@
 import { ErrorBody, IdParams, MediaPurpose, MediaRef, MediaUploadQuery } from '@sm/contracts'
-import { type App, badRequest, HttpError } from '@sm/platform'
+import { type App, badRequest, discardRest, HttpError } from '@sm/platform'
 import type { FastifyRequest } from 'fastify'
 import { Value } from 'typebox/value'
 import type { MediaService } from '../services/media.service.ts'
-import { discardRest } from './discard-rest.ts'
 
 const secured = [{ bearer: [] }]
 const errors = { 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody }
@@ -39,7 +38,7 @@ export async function mediaRoutes(app: App, { media }: { media: MediaService }) 
     async (request, reply) => {
       if (!request.isMultipart()) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data with a file part')
       const ref = await receiveUpload(request, media).catch(async (error: unknown) => {
-        // A refusal that closes the connection reads the rest of the body first (discard-rest.ts).
+        // A refusal that closes the connection reads the rest of the body first (platform's discardRest).
         if (error instanceof HttpError && error.headers.connection === 'close') await discardRest(request.raw)
         throw error
       })

@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { discardRest } from '../../src/routes/discard-rest.ts'
+import { discardRest } from '../src/discard-rest.ts'
 
 t.test('a refused upload is read to its end before the closing answer: the client gets the 413, not a reset', async (t) => {
   let discarded = false

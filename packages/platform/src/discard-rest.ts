@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http'
 
-/** Beyond these a refused upload is cut off as before (the reset is then the sender's problem). */
+/** Beyond these a refused body is cut off as before (the reset is then the sender's problem). */
 const DISCARD_MAX_BYTES = 16 * 1024 * 1024
 const DISCARD_MAX_MS = 3_000
 
 /**
- * Reads and drops what is left of a refused upload before the refusal goes out. The answer
- * closes the connection, and a socket closed with unread bytes sends a reset, which can reach
- * the gateway before it has read our 413 or 415: it then answers 503 instead (seen in CI).
+ * Reads and drops what is left of a request body that was answered before it was read, ahead of
+ * an answer that closes the connection. A socket closed with unread bytes sends a reset, which
+ * can reach the sender before it has read the answer: the gateway then answered a media 413 with
+ * 503, and a client (fetch) still sending an upload failed outright on a 401 (both seen in CI).
  * Bounded in bytes and time, so a huge or stalled body is still cut off.
  */
 export function discardRest(raw: IncomingMessage): Promise<void> {
