@@ -1,5 +1,6 @@
+import type { OutgoingHttpHeaders } from 'node:http'
 import cors from '@fastify/cors'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
 
@@ -62,11 +63,15 @@ export function helmetHeaders(): Readonly<Record<string, string>> {
 export const securityPlugin = fp<SecurityOptions>(
   async (app: FastifyInstance, opts) => {
     const securityHeaders = helmetHeaders()
-    // Set at Fastify's level, not on the raw response: Node then writes the whole header block
-    // in one pass (writeHead's fast path) instead of validating each header twice.
-    app.addHook('onRequest', (_request, reply, done) => {
-      reply.headers(securityHeaders)
-      done()
+    app.decorate('securityHeaders', securityHeaders)
+    // Added to the answers Fastify sends, last, where a route has not set its own (the docs UI
+    // has its own policy). Proxied answers are written by hand (hijacked: no onSend) and take
+    // them from hookHeaders(), so the hot path makes no per-header call for them at all.
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      for (const name in securityHeaders) {
+        if (!reply.hasHeader(name)) reply.header(name, securityHeaders[name])
+      }
+      done(null, payload)
     })
     await app.register(cors, {
       origin: opts.corsOrigins,
@@ -81,3 +86,19 @@ export const securityPlugin = fp<SecurityOptions>(
   },
   { name: 'gateway-security' },
 )
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** helmet's header set, worked out once (helmetHeaders). */
+    securityHeaders: Readonly<Record<string, string>>
+  }
+}
+
+/**
+ * The headers the gateway's hooks give an answer it writes itself (a hijacked reply: proxied
+ * responses, upstream failures, the socket relay's refusals): the security set, then what the
+ * hooks set on the reply (CORS, rate limit), which wins where both have a header.
+ */
+export function hookHeaders(reply: FastifyReply): OutgoingHttpHeaders {
+  return { ...reply.server.securityHeaders, ...(reply.getHeaders() as OutgoingHttpHeaders) }
+}

@@ -3,6 +3,7 @@ import { type Readable, Writable } from 'node:stream'
 import { discardRest, errorBody, HttpError } from '@sm/platform'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { Pool } from 'undici'
+import { hookHeaders } from '../plugins/security.ts'
 import { gatewayHeaders, type UpstreamTimeouts, upstreamError } from '../upstream.ts'
 
 /** Per-connection headers (RFC 9110 §7.6.1) never travel past a proxy; `host` is the upstream's own. */
@@ -114,7 +115,7 @@ export class Forwarder {
         if (failure.statusCode >= 500) request.log.warn({ err: error }, 'upstream failed')
         const payload = JSON.stringify(errorBody(failure.statusCode, failure.code, failure.message))
         res.writeHead(failure.statusCode, {
-          ...(reply.getHeaders() as OutgoingHttpHeaders),
+          ...hookHeaders(reply),
           ...failure.headers,
           'x-request-id': request.id,
           'content-type': 'application/json; charset=utf-8',
@@ -143,15 +144,19 @@ function endingAfter(res: Writable, ready: Promise<void>): Writable {
 
 function upstreamHeaders(request: FastifyRequest): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {}
-  for (const [name, value] of Object.entries(request.headers)) {
+  const incoming = request.headers
+  for (const name in incoming) {
+    const value = incoming[name]
     if (value !== undefined && !REQUEST_HOP_HEADERS.has(name)) headers[name] = value
   }
   return Object.assign(headers, gatewayHeaders(request))
 }
 
 function responseHeaders(reply: FastifyReply, upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders), 'x-request-id': reply.request.id }
-  for (const [name, value] of Object.entries(upstream)) {
+  const headers = hookHeaders(reply)
+  headers['x-request-id'] = reply.request.id
+  for (const name in upstream) {
+    const value = upstream[name]
     if (value !== undefined && !RESPONSE_HOP_HEADERS.has(name)) headers[name] = value
   }
   return headers

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { hookHeaders } from '../plugins/security.ts'
 import { gatewayHeaders } from '../upstream.ts'
 
 /**
@@ -38,7 +39,7 @@ const HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'tr
  * gateway's hook headers (CORS, rate limit, helmet), chat's own, and our request id.
  */
 export function refusalHeaders(reply: FastifyReply, upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders) }
+  const headers = hookHeaders(reply)
   for (const [name, value] of Object.entries(upstream)) {
     if (value !== undefined && !HOP_HEADERS.has(name)) headers[name] = value
   }

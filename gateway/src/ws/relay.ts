@@ -1,7 +1,8 @@
-import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
+import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { errorBody, HttpError } from '@sm/platform'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import { hookHeaders } from '../plugins/security.ts'
 import { upstreamError } from '../upstream.ts'
 import { handshakeHeaders, refusalHeaders, switchingHeaders } from './headers.ts'
 import type { Upgrade } from './upgrade-guard.ts'
@@ -222,7 +223,7 @@ function handshakeTimeout(connected: boolean): HttpError {
 function sendFailure(res: ServerResponse, reply: FastifyReply, failure: HttpError): void {
   const payload = JSON.stringify(errorBody(failure.statusCode, failure.code, failure.message))
   res.writeHead(failure.statusCode, {
-    ...(reply.getHeaders() as OutgoingHttpHeaders),
+    ...hookHeaders(reply),
     ...failure.headers,
     'x-request-id': reply.request.id,
     'content-type': 'application/json; charset=utf-8',

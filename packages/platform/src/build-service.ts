@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginCallback } from 'fastify'
 import metricsModule from 'fastify-metrics'
 import { errorBody, errorHandlerPlugin } from './errors.ts'
+import { lazyChildLoggerFactory } from './lazy-child-logger.ts'
 import { loggerOptions } from './logger.ts'
 
 export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
@@ -38,6 +39,7 @@ const metrics = ((metricsModule as unknown as { default?: unknown }).default ?? 
 export async function buildService(opts: ServiceOptions): Promise<App> {
   const app = Fastify({
     logger: loggerOptions(opts.name, opts.logLevel ?? 'info'),
+    childLoggerFactory: lazyChildLoggerFactory,
     // A caller's id is kept only when it is short and plain: it lands in logs and NATS headers.
     requestIdHeader: false,
     genReqId: (request) => {
