@@ -1,3 +1,5 @@
+// First: V8 settings that must be in place before anything else allocates (v8-flags.ts).
+import '@sm/platform/v8-flags'
 import { runService } from '@sm/platform'
 import { buildApp } from './app.ts'
 import { loadSocialConfig } from './config.ts'
