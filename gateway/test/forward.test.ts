@@ -6,21 +6,21 @@ import { startGateway } from './helper.ts'
 
 /** A service whose behaviour per path the test decides: big streams, slow bodies, broken answers. */
 async function startScriptedUpstream(t: Test) {
-  const seen: Array<{ url: string; aborted: boolean }> = []
+  const seen: Array<{ url: string; aborted: boolean; chunksSent: number }> = []
   const server = createServer((request, response) => {
-    const entry = { url: request.url ?? '', aborted: false }
+    const entry = { url: request.url ?? '', aborted: false, chunksSent: 0 }
     seen.push(entry)
     response.once('close', () => {
       if (!response.writableFinished) entry.aborted = true
     })
-    if (request.url === '/media/big') {
-      // 8 MiB in 64 KiB chunks, written as the client reads.
+    if (request.url === '/media/big' || request.url === '/media/huge') {
+      // 8 MiB (or 64 MiB) in 64 KiB chunks, written as the client reads.
+      const chunks = request.url === '/media/big' ? 128 : 1024
       const chunk = Buffer.alloc(64 * 1024, 7)
-      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 128 * chunk.length })
-      let sent = 0
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': chunks * chunk.length })
       const pump = () => {
-        while (sent < 128) {
-          sent++
+        while (entry.chunksSent < chunks) {
+          entry.chunksSent++
           if (!response.write(chunk)) return response.once('drain', pump)
         }
         response.end()
@@ -83,6 +83,18 @@ t.test('a large response streams through byte for byte', async (t) => {
   }
   t.equal(total, 8 * 1024 * 1024)
   t.equal(wrong, 0)
+})
+
+t.test('a client that stops reading holds the service back instead of filling the gateway', async (t) => {
+  const response = await get('/media/huge')
+  response.pause()
+  const entry = upstream.seen.at(-1)
+  await new Promise((resolve) => setTimeout(resolve, 1_000))
+  // Socket buffers on both hops hold some of it; the rest waits in the service, not the gateway.
+  t.ok((entry?.chunksSent ?? 0) < 1024, `the service had sent ${entry?.chunksSent} of 1024 chunks while the client read none`)
+  let total = 0
+  for await (const chunk of response as AsyncIterable<Buffer>) total += chunk.length
+  t.equal(total, 64 * 1024 * 1024, 'and everything arrives once it reads again')
 })
 
 t.test('a streamed request body reaches the service whole', async (t) => {

@@ -1,8 +1,8 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
-import { type Readable, Writable } from 'node:stream'
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
 import { discardRest, errorBody, HttpError } from '@sm/platform'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
-import { Pool } from 'undici'
+import { type Dispatcher, Pool } from 'undici'
 import { hookHeaders } from '../plugins/security.ts'
 import { gatewayHeaders, type UpstreamTimeouts, upstreamError } from '../upstream.ts'
 
@@ -36,7 +36,7 @@ function escapesPrefix(path: string): boolean {
 
 /**
  * The hot path of the gateway: one undici pool per service, and the response streamed straight
- * from the service's socket into the client's (`reply.hijack()` + `Pool.stream`), with no
+ * from the service's socket into the client's (`reply.hijack()` + `Pool.dispatch`), with no
  * per-request URL building or header rewriting beyond what the contract needs. Measured against
  * @fastify/http-proxy (reply-from) on the trivial route: see the README's benchmark table.
  *
@@ -71,75 +71,104 @@ export class Forwarder {
   }
 
   #forward(request: FastifyRequest, reply: FastifyReply, path: string): void {
-    const res = reply.raw
-    const abort = new AbortController()
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort()
-    })
     const body = request.body as Readable | undefined
-    this.#pool
-      .stream(
-        {
-          path,
-          method: request.method as 'GET',
-          headers: upstreamHeaders(request),
-          // Never the client's request itself (plugins/body-limit.ts): undici destroys a body it
-          // stops sending, and destroying the request would reset the client's socket.
-          body: body ?? null,
-          signal: abort.signal,
-        },
-        ({ statusCode, headers }) => {
-          const outgoing = responseHeaders(reply, headers as IncomingHttpHeaders)
-          if (request.raw.complete) {
-            res.writeHead(statusCode, outgoing)
-            return res
-          }
-          // The service answered before the client finished sending its body (an upload refused
-          // early, a 401). That connection cannot carry another request: say so, and end the
-          // answer only once the rest of the body is read (discardRest), so that closing the
-          // socket does not reset a client still sending.
-          outgoing.connection = 'close'
-          res.writeHead(statusCode, outgoing)
-          return endingAfter(res, discardRest(request.raw))
-        },
-      )
-      .catch((error: Error) => {
-        if (abort.signal.aborted) return
-        if (res.headersSent) {
-          // Part of the answer is out: the only honest thing left is to cut the connection.
-          request.log.warn({ err: error }, 'upstream failed mid-response')
-          res.destroy()
-          return
-        }
-        const failure = upstreamError(error)
-        if (failure.statusCode >= 500) request.log.warn({ err: error }, 'upstream failed')
-        const payload = JSON.stringify(errorBody(failure.statusCode, failure.code, failure.message))
-        res.writeHead(failure.statusCode, {
-          ...hookHeaders(reply),
-          ...failure.headers,
-          'x-request-id': request.id,
-          'content-type': 'application/json; charset=utf-8',
-          'content-length': Buffer.byteLength(payload),
-        })
-        res.end(payload)
-      })
+    this.#pool.dispatch(
+      {
+        path,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: upstreamHeaders(request),
+        // Never the client's request itself (plugins/body-limit.ts): undici destroys a body it
+        // stops sending, and destroying the request would reset the client's socket.
+        body: body ?? null,
+      },
+      new Exchange(request, reply),
+    )
   }
 }
 
-/** Passes the answer through to `res`, and ends it once `ready` has settled. */
-function endingAfter(res: Writable, ready: Promise<void>): Writable {
-  return new Writable({
-    write(chunk, _encoding, callback) {
-      res.write(chunk, callback)
-    },
-    final(callback) {
-      void ready.then(() => res.end(callback))
-    },
-    destroy(error, callback) {
-      if (error) res.destroy(error)
-      callback(error)
-    },
-  })
+/**
+ * One proxied request: undici's events written straight to the client's response. One object
+ * per request, where `Pool.stream` took an AbortController, its listeners, a stream handler and
+ * a Writable to pipe through; the answer's bytes are the same.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly #request: FastifyRequest
+  readonly #reply: FastifyReply
+  readonly #res: ServerResponse
+  #controller: Dispatcher.DispatchController | undefined
+  #clientGone = false
+  /** Set when the service answered before the client's body was all read (see onResponseStart). */
+  #bodyDrained: Promise<void> | undefined
+
+  constructor(request: FastifyRequest, reply: FastifyReply) {
+    this.#request = request
+    this.#reply = reply
+    this.#res = reply.raw
+    this.#res.once('close', this.#onClientClose)
+  }
+
+  readonly #onClientClose = (): void => {
+    if (this.#res.writableFinished) return
+    // The client left mid-answer: stop the upstream request instead of reading it for no one.
+    this.#clientGone = true
+    this.#controller?.abort(new Error('client closed the connection'))
+  }
+
+  readonly #resume = (): void => this.#controller?.resume()
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#clientGone) controller.abort(new Error('client closed the connection'))
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    const outgoing = responseHeaders(this.#reply, headers)
+    if (!this.#request.raw.complete) {
+      // The service answered before the client finished sending its body (an upload refused
+      // early, a 401). That connection cannot carry another request: say so, and end the
+      // answer only once the rest of the body is read (discardRest), so that closing the
+      // socket does not reset a client still sending.
+      outgoing.connection = 'close'
+      this.#bodyDrained = discardRest(this.#request.raw)
+    }
+    this.#res.writeHead(statusCode, outgoing)
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // Backpressure: a slow client pauses the read from the service until its socket drains.
+    if (!this.#res.write(chunk)) {
+      controller.pause()
+      this.#res.once('drain', this.#resume)
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#bodyDrained) void this.#bodyDrained.then(() => this.#res.end())
+    else this.#res.end()
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#clientGone) return
+    const res = this.#res
+    const request = this.#request
+    if (res.headersSent) {
+      // Part of the answer is out: the only honest thing left is to cut the connection.
+      request.log.warn({ err: error }, 'upstream failed mid-response')
+      res.destroy()
+      return
+    }
+    const failure = upstreamError(error)
+    if (failure.statusCode >= 500) request.log.warn({ err: error }, 'upstream failed')
+    const payload = JSON.stringify(errorBody(failure.statusCode, failure.code, failure.message))
+    const headers = hookHeaders(this.#reply)
+    Object.assign(headers, failure.headers, {
+      'x-request-id': request.id,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(payload),
+    })
+    res.writeHead(failure.statusCode, headers)
+    res.end(payload)
+  }
 }
 
 function upstreamHeaders(request: FastifyRequest): Record<string, string | string[]> {
