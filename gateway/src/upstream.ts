@@ -1,5 +1,7 @@
-import { HttpError } from '@sm/platform'
-import type { FastifyRequest } from 'fastify'
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import { errorBody, HttpError } from '@sm/platform'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { hookHeaders } from './plugins/security.ts'
 
 export interface UpstreamTimeouts {
   connectTimeoutMs: number
@@ -44,4 +46,35 @@ export function upstreamError(error: Error): HttpError {
     }
   }
   return new HttpError(503, 'UPSTREAM_UNAVAILABLE', 'the service is unavailable, try again later', { 'retry-after': '1' })
+}
+
+/** Per-connection headers (RFC 9110 §7.6.1): the gateway's own connection to the client has its own. */
+const RESPONSE_HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade'])
+
+/**
+ * Headers of a service's answer as the client gets it, for answers the gateway writes by hand
+ * (proxied responses, chat refusing an upgrade): the hook headers (helmet, CORS, rate limit),
+ * the service's own minus per-connection ones, and our request id.
+ */
+export function answerHeaders(reply: FastifyReply, upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const headers = hookHeaders(reply)
+  for (const name in upstream) {
+    const value = upstream[name]
+    if (value !== undefined && !RESPONSE_HOP_HEADERS.has(name)) headers[name] = value
+  }
+  headers['x-request-id'] = reply.request.id
+  return headers
+}
+
+/** A failure the gateway answers itself on a hijacked reply: the contract's error body, with the hook headers and the request id. */
+export function writeFailure(res: ServerResponse, reply: FastifyReply, failure: HttpError): void {
+  const payload = JSON.stringify(errorBody(failure.statusCode, failure.code, failure.message))
+  const headers = hookHeaders(reply)
+  Object.assign(headers, failure.headers, {
+    'x-request-id': reply.request.id,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+  })
+  res.writeHead(failure.statusCode, headers)
+  res.end(payload)
 }

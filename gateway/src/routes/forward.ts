@@ -1,10 +1,9 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import { discardRest, errorBody, HttpError } from '@sm/platform'
+import { discardRest, HttpError } from '@sm/platform'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { type Dispatcher, Pool } from 'undici'
-import { hookHeaders } from '../plugins/security.ts'
-import { gatewayHeaders, type UpstreamTimeouts, upstreamError } from '../upstream.ts'
+import { answerHeaders, gatewayHeaders, type UpstreamTimeouts, upstreamError, writeFailure } from '../upstream.ts'
 
 /** Per-connection headers (RFC 9110 §7.6.1) never travel past a proxy; `host` is the upstream's own. */
 const REQUEST_HOP_HEADERS = new Set([
@@ -18,7 +17,6 @@ const REQUEST_HOP_HEADERS = new Set([
   'host',
   'expect',
 ])
-const RESPONSE_HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade'])
 
 /**
  * A path that, once decoded, climbs out of its prefix (`/posts/..%2f..%2fauth/me`) is refused:
@@ -122,7 +120,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    const outgoing = responseHeaders(this.#reply, headers)
+    const outgoing = answerHeaders(this.#reply, headers)
     if (!this.#request.raw.complete) {
       // The service answered before the client finished sending its body (an upload refused
       // early, a 401). That connection cannot carry another request: say so, and end the
@@ -159,15 +157,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     const failure = upstreamError(error)
     if (failure.statusCode >= 500) request.log.warn({ err: error }, 'upstream failed')
-    const payload = JSON.stringify(errorBody(failure.statusCode, failure.code, failure.message))
-    const headers = hookHeaders(this.#reply)
-    Object.assign(headers, failure.headers, {
-      'x-request-id': request.id,
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(payload),
-    })
-    res.writeHead(failure.statusCode, headers)
-    res.end(payload)
+    writeFailure(res, this.#reply, failure)
   }
 }
 
@@ -179,14 +169,4 @@ function upstreamHeaders(request: FastifyRequest): Record<string, string | strin
     if (value !== undefined && !REQUEST_HOP_HEADERS.has(name)) headers[name] = value
   }
   return Object.assign(headers, gatewayHeaders(request))
-}
-
-function responseHeaders(reply: FastifyReply, upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const headers = hookHeaders(reply)
-  headers['x-request-id'] = reply.request.id
-  for (const name in upstream) {
-    const value = upstream[name]
-    if (value !== undefined && !RESPONSE_HOP_HEADERS.has(name)) headers[name] = value
-  }
-  return headers
 }

@@ -1,6 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import { hookHeaders } from '../plugins/security.ts'
+import type { FastifyRequest } from 'fastify'
 import { gatewayHeaders } from '../upstream.ts'
 
 /**
@@ -29,22 +27,6 @@ export function handshakeHeaders(request: FastifyRequest): Record<string, string
     if (typeof value === 'string') headers[name] = value
   }
   return Object.assign(headers, gatewayHeaders(request))
-}
-
-/** Per-connection headers of chat's refusal: the gateway's own connection to the client says `close`. */
-const HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade'])
-
-/**
- * Headers of an HTTP answer from chat that refused the upgrade (401 for a bad ticket, …): the
- * gateway's hook headers (CORS, rate limit, helmet), chat's own, and our request id.
- */
-export function refusalHeaders(reply: FastifyReply, upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const headers = hookHeaders(reply)
-  for (const [name, value] of Object.entries(upstream)) {
-    if (value !== undefined && !HOP_HEADERS.has(name)) headers[name] = value
-  }
-  headers['x-request-id'] = reply.request.id
-  return headers
 }
 
 /** Chat's 101 as it sent it (names, order, repeats), with our request id instead of any of its own. */

@@ -1,10 +1,9 @@
-import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
-import { errorBody, HttpError } from '@sm/platform'
+import { HttpError } from '@sm/platform'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
-import { hookHeaders } from '../plugins/security.ts'
-import { upstreamError } from '../upstream.ts'
-import { handshakeHeaders, refusalHeaders, switchingHeaders } from './headers.ts'
+import { answerHeaders, upstreamError, writeFailure } from '../upstream.ts'
+import { handshakeHeaders, switchingHeaders } from './headers.ts'
 import type { Upgrade } from './upgrade-guard.ts'
 
 /** What a client may send before chat's 101 (it should send nothing): more is a misbehaving client. */
@@ -124,7 +123,7 @@ export class SocketRelay {
       client.once('close', () => dial.destroy())
       answer.on('error', () => client.destroy())
       res.once('finish', () => clearTimeout(timer))
-      res.writeHead(answer.statusCode ?? 502, refusalHeaders(reply, answer.headers))
+      res.writeHead(answer.statusCode ?? 502, answerHeaders(reply, answer.headers))
       answer.pipe(res)
     })
 
@@ -139,7 +138,7 @@ export class SocketRelay {
       }
       const failure = upstreamError(error)
       request.log.warn({ err: error }, 'chat socket: upstream unavailable')
-      sendFailure(res, reply, failure)
+      writeFailure(res, reply, failure)
     })
     dial.end()
   }
@@ -217,17 +216,4 @@ function handshakeTimeout(connected: boolean): HttpError {
   return connected
     ? new HttpError(504, 'UPSTREAM_TIMEOUT', 'the service did not answer in time')
     : new HttpError(503, 'UPSTREAM_UNAVAILABLE', 'the service is unavailable, try again later', { 'retry-after': '1' })
-}
-
-/** The contract's error body, with the hook headers (CORS, rate limit) and the request id. */
-function sendFailure(res: ServerResponse, reply: FastifyReply, failure: HttpError): void {
-  const payload = JSON.stringify(errorBody(failure.statusCode, failure.code, failure.message))
-  res.writeHead(failure.statusCode, {
-    ...hookHeaders(reply),
-    ...failure.headers,
-    'x-request-id': reply.request.id,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-  })
-  res.end(payload)
 }
