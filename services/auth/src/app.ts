@@ -42,6 +42,7 @@ export async function buildApp(config: AuthConfig): Promise<App> {
     keys: new PublicKeyStore({ jwks: keys.jwks }),
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    cacheSize: config.JWT_CACHE_SIZE,
   })
 
   const tokens = new TokenService(keys, {

@@ -58,10 +58,13 @@ export async function buildApp(config: ChatConfig): Promise<App> {
     keys: publicKeysFor(config, bus.nc),
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    cacheSize: config.JWT_CACHE_SIZE,
   })
   await app.register(websocket, {
     // Frames a bit over the limit get an error frame (and the socket stays); far over it, ws closes with 1009.
-    options: { maxPayload: CHAT_FRAME_MAX_BYTES * 4 },
+    // The hub tracks every socket itself; ws's own client set would add a Set entry and a close
+    // listener (~150 bytes) per socket for nothing.
+    options: { maxPayload: CHAT_FRAME_MAX_BYTES * 4, clientTracking: false },
     // Sockets are closed by the hub (1001) in onClose; the default would close them without a code.
     preClose: (done) => done(),
   })

@@ -54,7 +54,12 @@ export async function buildApp(config: MediaConfig): Promise<App> {
   )
   sweeper.start()
 
-  await app.register(authPlugin, { keys: publicKeysFor(config, bus.nc), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
+  await app.register(authPlugin, {
+    keys: publicKeysFor(config, bus.nc),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    cacheSize: config.JWT_CACHE_SIZE,
+  })
   await app.register(multipart)
   await app.register(mediaRoutes, { media })
   await app.register(contentRoutes, { media, storage, signer })

@@ -69,7 +69,12 @@ export async function buildApp(config: SocialConfig): Promise<App> {
     startTimelineConsumer({ bus, db, timelines, log: app.log }),
   ])
 
-  await app.register(authPlugin, { keys: publicKeysFor(config, bus.nc), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
+  await app.register(authPlugin, {
+    keys: publicKeysFor(config, bus.nc),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    cacheSize: config.JWT_CACHE_SIZE,
+  })
   await app.register(usersRoutes, { profiles, follows, posts })
   await app.register(postsRoutes, { posts, shares, analytics })
   await app.register(commentsRoutes, { comments })

@@ -34,6 +34,8 @@ export interface AuthPluginOptions {
   keys: PublicKeyStore
   issuer: string
   audience: string
+  /** Verified tokens remembered (see JWT_CACHE_SIZE); 0 checks every signature. Default 10,000. */
+  cacheSize?: number
 }
 
 export const ALGORITHMS = ['EdDSA'] as const
@@ -68,7 +70,7 @@ export const authPlugin = fp<AuthPluginOptions>(
         // A verified token is remembered (by its hash, until it expires): a signed-in client
         // sends the same token with every request, and checking an EdDSA signature each time was
         // 12% of a feed read's CPU. Forged or altered tokens hash differently and are verified.
-        cache: 10_000,
+        cache: opts.cacheSize ?? 10_000,
       },
       // A refresh token, an OTP or any other token kind can never pass for an access token.
       trusted: (_request, decoded) => {

@@ -47,8 +47,12 @@ export class Hub {
   readonly chat: ChatService
   readonly delivery: Delivery
   readonly #d: HubDeps
-  /** `live`: the subscription has reached the NATS server, so published frames arrive here. */
-  readonly #users = new Map<string, { connections: Set<Connection>; subscription: Subscription; live: boolean }>()
+  /**
+   * `live`: the subscription has reached the NATS server, so published frames arrive here.
+   * `connections` is replaced, never changed in place, so a delivery loop over it is unaffected
+   * by a socket closing meanwhile; an exact-size array of one costs ~60 bytes, a Set ~200.
+   */
+  readonly #users = new Map<string, { connections: readonly Connection[]; subscription: Subscription; live: boolean }>()
   /** Every open socket from its first moment (also while it is still catching up). */
   readonly #all = new Set<Connection>()
   #timer: NodeJS.Timeout | undefined
@@ -94,13 +98,13 @@ export class Hub {
     const floor = since === undefined ? await this.currentSeq(connection.userId) : undefined
     let entry = this.#users.get(connection.userId)
     if (!entry) {
-      entry = { connections: new Set(), subscription: this.#subscribe(connection.userId), live: false }
+      entry = { connections: [], subscription: this.#subscribe(connection.userId), live: false }
       this.#users.set(connection.userId, entry)
       await bus.nc.flush()
       entry.live = true
     }
     connection.beatSlot = this.#dealt++ % BEAT_TICKS
-    entry.connections.add(connection)
+    entry.connections = [...entry.connections, connection]
     if (await this.#d.presence.connect(connection.userId, connection.id)) {
       await this.announce({ userId: connection.userId, online: true, lastSeenAt: new Date().toISOString() })
     }
@@ -130,9 +134,10 @@ export class Hub {
   async detach(connection: Connection): Promise<void> {
     this.#all.delete(connection)
     const entry = this.#users.get(connection.userId)
-    if (!entry?.connections.delete(connection)) return
+    if (!entry?.connections.includes(connection)) return
+    entry.connections = entry.connections.filter((conn) => conn !== connection)
     connection.dispose()
-    if (entry.connections.size === 0) {
+    if (entry.connections.length === 0) {
       entry.subscription.unsubscribe()
       this.#users.delete(connection.userId)
     }
