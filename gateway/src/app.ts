@@ -1,7 +1,6 @@
-import { type App, authPlugin, type Bus, buildService, connectBus, createRedis, type PublicKeyStore, type Redis } from '@sm/platform'
+import { type App, buildService, createRedis, type Redis } from '@sm/platform'
 import { Agent } from 'undici'
 import { corsOrigins, type GatewayConfig, upstreamUrls } from './config.ts'
-import { createKeyStore } from './keys.ts'
 import { bodyLimitPlugin } from './plugins/body-limit.ts'
 import { clientIpPlugin } from './plugins/client-ip.ts'
 import { rateLimitPlugin } from './plugins/rate-limit.ts'
@@ -14,14 +13,13 @@ import { CHAT_SOCKET_PATH, chatSocketRoutes } from './ws/chat-socket.ts'
 import { upgradeGuard } from './ws/upgrade-guard.ts'
 
 /**
- * What the gateway talks to besides the services. Each is created from the config when not
- * given; a given one belongs to the caller and is not closed with the app (tests pass a key
- * store built from their own key pair, or a shared Redis/NATS connection).
+ * What the gateway talks to besides the services: Redis, for the rate limits shared by every
+ * instance. Created from the config when not given; a given one belongs to the caller and is not
+ * closed with the app. The gateway needs neither NATS nor token keys: it verifies no token
+ * (every service does, chat at its socket upgrade; see README › The chat socket).
  */
 export interface GatewayDeps {
-  keys?: PublicKeyStore
   redis?: Redis
-  bus?: Bus
 }
 
 /**
@@ -34,10 +32,7 @@ export async function buildApp(config: GatewayConfig, deps: GatewayDeps = {}): P
   try {
     const redis = deps.redis ?? createRedis(config.REDIS_URL, config.namespace)
     if (!deps.redis) owned.push(async () => redis.quit())
-    const bus = deps.bus ?? (await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: 'gateway' }))
-    if (!deps.bus) owned.push(() => bus.nc.close())
-    const keys = deps.keys ?? createKeyStore({ publicKeyPem: config.JWT_PUBLIC_KEY, bus })
-    return await assemble(config, { redis, bus, keys }, owned)
+    return await assemble(config, { redis }, owned)
   } catch (error) {
     await closeAll(owned)
     throw error
@@ -52,7 +47,6 @@ async function assemble(config: GatewayConfig, deps: Required<GatewayDeps>, owne
     description: 'The single entry point: routes every public path to its service',
     readiness: {
       redis: () => deps.redis.ping(),
-      nats: () => deps.bus.nc.flush(),
     },
   })
   // For /health/services and /docs/specs: one pool to the services, closed with the app.
@@ -74,7 +68,6 @@ async function assemble(config: GatewayConfig, deps: Required<GatewayDeps>, owne
     exactMax: config.RATE_LIMIT_EXACT_MAX,
   })
   await app.register(bodyLimitPlugin, { defaultLimit: config.BODY_LIMIT, uploadLimit: config.MEDIA_BODY_LIMIT })
-  await app.register(authPlugin, { keys: deps.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })
 
   await app.register(healthRoutes, { upstreams, client: serviceClient, timeoutMs: config.HEALTH_TIMEOUT_MS })
   await app.register(docsRoutes, { upstreams, client: serviceClient, timeoutMs: config.HEALTH_TIMEOUT_MS })

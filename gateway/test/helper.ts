@@ -1,78 +1,26 @@
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { type AddressInfo, connect, type Socket } from 'node:net'
 import { CHAT_FRAME_MAX_BYTES } from '@sm/contracts'
-import { type App, PublicKeyStore } from '@sm/platform'
-import { dropNamespace, freePort, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
-import { createSigner } from 'fast-jwt'
+import type { App } from '@sm/platform'
+import { dropNamespace, freePort, TEST_REDIS_URL } from '@sm/testing'
 import Fastify from 'fastify'
 import type { Test } from 'tap'
 import { WebSocket, WebSocketServer } from 'ws'
 import { buildApp, type GatewayDeps } from '../src/app.ts'
 import { loadGatewayConfig, SERVICE_NAMES, type ServiceName } from '../src/config.ts'
 
-export const ISSUER = 'socialmedia-auth'
-export const AUDIENCE = 'socialmedia'
-
-/** A unique Redis/NATS namespace for one test file, so parallel files never share counters. */
+/** A unique Redis namespace for one test file, so parallel files never share counters. */
 export const testNamespace = () => `gw_test_${randomBytes(4).toString('hex')}`
 
-/** An Ed25519 key pair as auth would hold it. */
-export function newKeyPair(kid = `kid-${randomBytes(3).toString('hex')}`) {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
-  return {
-    kid,
-    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    jwk: { ...publicKey.export({ format: 'jwk' }), kty: 'OKP', kid, alg: 'EdDSA', use: 'sig' },
-  }
-}
-export type KeyPair = ReturnType<typeof newKeyPair>
-
-export interface TokenOptions {
-  typ?: string
-  expiresInMs?: number
-  sub?: string
-  username?: string
-}
-
-/** An access token exactly as auth signs one (EdDSA, kid, iss, aud, typ, sub, username, jti). */
-export function signToken(keys: KeyPair, opts: TokenOptions = {}): string {
-  const sign = createSigner({
-    key: keys.privatePem,
-    algorithm: 'EdDSA',
-    kid: keys.kid,
-    iss: ISSUER,
-    aud: AUDIENCE,
-    expiresIn: opts.expiresInMs ?? 15 * 60_000,
-  })
-  return sign({ sub: opts.sub ?? randomUUID(), username: opts.username ?? 'alice', typ: opts.typ ?? 'access', jti: randomUUID() })
-}
-
-/** A token that was valid and has expired: signed with a clock in the past. */
-export function expiredToken(keys: KeyPair): string {
-  const sign = createSigner({ key: keys.privatePem, algorithm: 'EdDSA', kid: keys.kid, iss: ISSUER, aud: AUDIENCE, expiresIn: 60_000 })
-  const twoMinutesAgo = Math.floor(Date.now() / 1000) - 120
-  return sign({ sub: randomUUID(), username: 'alice', typ: 'access', jti: randomUUID(), iat: twoMinutesAgo })
-}
-
-/** `alg: none`: a token anyone can write. */
-export function unsignedToken(): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
-  const now = Math.floor(Date.now() / 1000)
-  const payload = {
-    sub: randomUUID(),
-    username: 'mallory',
-    typ: 'access',
-    jti: randomUUID(),
-    iss: ISSUER,
-    aud: AUDIENCE,
-    iat: now,
-    exp: now + 600,
-  }
-  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(payload)}.`
-}
+/**
+ * A bearer token the stand-in chat accepts. The gateway verifies no token (chat does, as every
+ * service does), so to the gateway any string is as good as a signed token.
+ */
+export const goodToken = () => `good-${randomUUID()}`
+/** A bearer token the stand-in chat refuses, as chat refuses a forged or expired one. */
+export const badToken = () => `bad-${randomUUID()}`
 
 export interface EchoedRequest {
   service: ServiceName
@@ -145,9 +93,6 @@ export interface GatewayOptions {
   upstreams?: Partial<Record<ServiceName, string>>
   env?: Record<string, string>
   deps?: GatewayDeps
-  keys?: KeyPair
-  /** `config`: no key store is injected; the gateway builds its own from JWT_PUBLIC_KEY or NATS. */
-  keySource?: 'inject' | 'config'
   namespace?: string
   /** Listen on a real port (needed for WebSockets); `inject` works either way. */
   listen?: boolean
@@ -161,15 +106,14 @@ export interface TestGateway {
 }
 
 /**
- * The gateway against real Redis and NATS under a fresh namespace, with the given services
- * (any service not given points at a port where nothing listens) and the test's key pair.
+ * The gateway against real Redis under a fresh namespace, with the given services (any service
+ * not given points at a port where nothing listens).
  */
 export async function startGateway(t: Test, opts: GatewayOptions = {}): Promise<TestGateway> {
   const namespace = opts.namespace ?? testNamespace()
   const env: Record<string, string> = {
     NAMESPACE: namespace,
     REDIS_URL: TEST_REDIS_URL,
-    NATS_URL: TEST_NATS_URL,
     LOG_LEVEL: 'silent',
     UPSTREAM_CONNECT_TIMEOUT_MS: '500',
     UPSTREAM_TIMEOUT_MS: '2000',
@@ -179,9 +123,7 @@ export async function startGateway(t: Test, opts: GatewayOptions = {}): Promise<
     env[`${service.toUpperCase()}_URL`] = opts.upstreams?.[service] ?? (await deadUrl())
   }
   const config = loadGatewayConfig({ ...env, ...opts.env })
-  const keys = opts.keys ?? newKeyPair()
-  const injected = opts.keySource === 'config' ? {} : { keys: new PublicKeyStore({ jwks: { keys: [keys.jwk] } }) }
-  const app = await buildApp(config, { ...injected, ...opts.deps })
+  const app = await buildApp(config, opts.deps)
   t.teardown(async () => {
     await app.close()
     if (!opts.namespace) await dropNamespace(namespace)
@@ -220,6 +162,20 @@ export const INVALID_TICKET_BODY = {
   error: 'Unauthorized',
   message: 'ticket is invalid, expired or already used',
 }
+/** What chat answers without any credential. */
+export const MISSING_TOKEN_BODY = { statusCode: 401, code: 'UNAUTHORIZED', error: 'Unauthorized', message: 'missing bearer token' }
+/** What chat answers for a forged, altered or otherwise invalid token. */
+export const INVALID_TOKEN_BODY = { statusCode: 401, code: 'INVALID_TOKEN', error: 'Unauthorized', message: 'invalid token' }
+
+/** Chat's refusal of a handshake's credential, by its rules (socket.routes.ts), or undefined to accept. */
+function refusalOf(url: string, headers: IncomingHttpHeaders): object | undefined {
+  // A header, when present, always wins over a ticket.
+  const authorization = headers.authorization
+  if (authorization) return authorization.startsWith('Bearer good-') ? undefined : INVALID_TOKEN_BODY
+  const ticket = new URL(url, 'http://chat').searchParams.get('ticket')
+  if (!ticket) return MISSING_TOKEN_BODY
+  return ticket.startsWith('used-') ? INVALID_TICKET_BODY : undefined
+}
 
 export interface SocketUpstreamOptions {
   /** A slow chat: the handshake is answered only after this delay. */
@@ -233,8 +189,9 @@ export const CHAT_MAX_PAYLOAD = CHAT_FRAME_MAX_BYTES * 4
 
 /**
  * A stand-in chat: a WebSocket server on `/chat/ws` that echoes text frames as `echo:<text>`
- * and otherwise does what the test tells it through `sockets`. Like chat, it refuses a handshake
- * whose `?ticket=` starts with `used-` with an HTTP 401 and the contract's JSON body.
+ * and otherwise does what the test tells it through `sockets`. Like chat, it checks the
+ * credential and refuses with an HTTP 401 and the contract's JSON body: no credential, a bearer
+ * token other than `goodToken()`'s, or a `?ticket=` starting with `used-`.
  */
 export async function startSocketUpstream(t: Test, opts: SocketUpstreamOptions = {}): Promise<SocketUpstream> {
   const server = createServer((_request, response) => {
@@ -248,11 +205,10 @@ export async function startSocketUpstream(t: Test, opts: SocketUpstreamOptions =
     maxPayload: opts.maxPayload ?? CHAT_MAX_PAYLOAD,
     verifyClient: (info, accept) =>
       setTimeout(() => {
-        const ticket = new URL(info.req.url ?? '/', 'http://chat').searchParams.get('ticket')
-        if (!ticket?.startsWith('used-')) return accept(true)
+        const refusal = refusalOf(info.req.url ?? '/', info.req.headers)
+        if (!refusal) return accept(true)
         refused.push({ url: info.req.url ?? '', headers: info.req.headers })
-        const body = JSON.stringify(INVALID_TICKET_BODY)
-        accept(false, 401, body, { 'Content-Type': 'application/json; charset=utf-8' })
+        accept(false, 401, JSON.stringify(refusal), { 'Content-Type': 'application/json; charset=utf-8' })
       }, delay),
   })
   const connections = new Set<Socket>()

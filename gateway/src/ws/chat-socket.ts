@@ -1,7 +1,6 @@
 import { HttpError } from '@sm/platform'
 import type { FastifyInstance } from 'fastify'
 import type { UpstreamTimeouts } from '../upstream.ts'
-import { authenticateUpgrade } from './authenticate.ts'
 import { SocketRelay } from './relay.ts'
 import { upgradeOf } from './upgrade-guard.ts'
 
@@ -15,10 +14,9 @@ export interface ChatSocketOptions {
 
 /**
  * `GET /chat/ws`: the WebSocket relay to chat. Upgrades reach this route through the router
- * (upgrade-guard.ts), after the client-address, rate-limit and request-id hooks; the bearer
- * token is checked here, before chat is dialled, so a bad one is an HTTP 401 and no socket
- * opens. Chat verifies the token again, and a `?ticket=`, which only it can; its refusal is
- * relayed as the HTTP answer it is (relay.ts).
+ * (upgrade-guard.ts), after the client-address, rate-limit and request-id hooks. The credential
+ * (bearer token or `?ticket=`) is chat's to check, as every service checks its own: a refusal
+ * is relayed as the HTTP answer it is (relay.ts), so a bad one is an HTTP 401 and no socket opens.
  */
 export async function chatSocketRoutes(app: FastifyInstance, opts: ChatSocketOptions): Promise<void> {
   const relay = new SocketRelay(
@@ -27,8 +25,6 @@ export async function chatSocketRoutes(app: FastifyInstance, opts: ChatSocketOpt
     app.log,
   )
 
-  // Applies to every route of this plugin (the socket path only), before the handler.
-  app.addHook('onRequest', authenticateUpgrade)
   // Runs once Fastify answers new requests 503 and before the server waits for its connections:
   // relayed sockets never end on their own, so they are cut here (see SocketRelay.close).
   app.addHook('preClose', async () => relay.close())

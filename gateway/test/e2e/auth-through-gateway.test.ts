@@ -3,7 +3,7 @@ import t from 'tap'
 import { connectSocket, deadUrl } from '../helper.ts'
 
 // The real thing: auth and the gateway as their own processes (gateway/src/server.ts), on a
-// fresh database, NATS namespace and Redis prefix. The gateway learns auth's keys over NATS.
+// fresh database, NATS namespace and Redis prefix.
 // The services not started point at ports where nothing listens, whatever else runs on 3002-3005.
 const stack = await startStack({
   services: ['auth'],
@@ -47,13 +47,11 @@ t.test('a user registers, logs in and reads their account through the gateway', 
   const jwks = await json('/auth/.well-known/jwks.json')
   t.equal(jwks.status, 200)
 
-  // Chat is not running: a real token passes the gateway's upgrade check (keys fetched from
-  // auth over NATS), then the relay answers 503 since chat cannot be dialled. A forged one gets 401.
+  // Chat is not running: the upgrade is relayed to it (only chat checks the credential) and
+  // the relay answers 503, without leaking where chat should have been.
   const socketUrl = `${stack.url.replace('http', 'ws')}/chat/ws`
   const upgraded = await connectSocket(socketUrl, { authorization: `Bearer ${accessToken}` })
-  t.equal(upgraded.kind === 'refused' && upgraded.status, 503, 'a token auth signed passes the upgrade check; chat is down')
-  const refused = await connectSocket(socketUrl, { authorization: `Bearer ${accessToken.slice(0, -4)}AAAA` })
-  t.equal(refused.kind === 'refused' && refused.status, 401)
+  t.equal(upgraded.kind === 'refused' && upgraded.status, 503, 'chat is down')
 })
 
 t.test('the aggregated health shows auth up and the missing services down', async (t) => {

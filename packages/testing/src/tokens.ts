@@ -20,7 +20,13 @@ export type KeyPair = ReturnType<typeof newKeyPair>
  * An access token exactly as auth signs one (EdDSA, kid, iss, aud, typ, sub, username, jti), so
  * a service's integration tests run without the auth service.
  */
-export function signAccessToken(keys: KeyPair, user: { id?: string; username?: string } = {}, expiresInMs = 15 * 60_000): string {
+export function signAccessToken(
+  keys: KeyPair,
+  user: { id?: string; username?: string } = {},
+  expiresInMs = 15 * 60_000,
+  /** Claims to add or override (`{ typ: 'refresh' }` for a token that must not pass). */
+  claims: Record<string, unknown> = {},
+): string {
   const sign = createSigner({
     key: keys.privatePem,
     algorithm: 'EdDSA',
@@ -29,5 +35,12 @@ export function signAccessToken(keys: KeyPair, user: { id?: string; username?: s
     aud: TEST_AUDIENCE,
     expiresIn: expiresInMs,
   })
-  return sign({ sub: user.id ?? randomUUID(), username: user.username ?? 'alice', typ: 'access', jti: randomUUID(), sid: randomUUID() })
+  return sign({
+    sub: user.id ?? randomUUID(),
+    username: user.username ?? 'alice',
+    typ: 'access',
+    jti: randomUUID(),
+    sid: randomUUID(),
+    ...claims,
+  })
 }

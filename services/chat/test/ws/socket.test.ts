@@ -1,6 +1,7 @@
 import { CHAT_FRAME_MAX_BYTES } from '@sm/contracts'
-import { signAccessToken, TEST_REDIS_URL } from '@sm/testing'
+import { newKeyPair, signAccessToken, TEST_AUDIENCE, TEST_ISSUER, TEST_REDIS_URL } from '@sm/testing'
 import t from 'tap'
+import { WebSocket } from 'ws'
 import { buildTestChat, cid, until } from '../helper.ts'
 
 const chat = await buildTestChat(t, { FRAME_BURST: '30', FRAME_RATE_PER_S: '5', FLOOD_STRIKES: '10' })
@@ -30,6 +31,47 @@ t.test('the upgrade needs a valid token or a single-use ticket: 401 before any s
   const viaToken = await alice.client.chat.connect()
   await viaToken.ping()
   await viaToken.close()
+})
+
+// The gateway relays the upgrade without looking at the credential: chat's check is the only one.
+t.test('the upgrade refuses every token that is not a valid access token', async (t) => {
+  const alice = await chat.user()
+  const withToken = (accessToken: string) =>
+    new (alice.client.constructor as typeof import('@sm/client').Client)({ baseUrl: chat.url, accessToken })
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  const claims = {
+    sub: alice.id,
+    username: alice.username,
+    typ: 'access',
+    jti: 'j',
+    iss: TEST_ISSUER,
+    aud: TEST_AUDIENCE,
+    iat: now,
+    exp: now + 600,
+  }
+  const user = { id: alice.id, username: alice.username }
+  const cases: Array<[string, string]> = [
+    ['alg none', `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`],
+    ["signed by another key under chat's kid", signAccessToken(newKeyPair(chat.keys.kid), user)],
+    ['a refresh-typed token', signAccessToken(chat.keys, user, 600_000, { typ: 'refresh' })],
+  ]
+  for (const [name, token] of cases) t.equal(await upgradeStatus(withToken(token).chat.connect()), 401, name)
+
+  // A bad header next to a good ticket: the header wins, and the ticket is not spent on it.
+  const { ticket } = await alice.client.chat.ticket()
+  // (The SDK sends a ticket without the header, so this handshake is written by hand.)
+  const ws = new WebSocket(`${chat.url.replace('http', 'ws')}/chat/ws?ticket=${ticket}`, { headers: { authorization: 'Bearer a.b.c' } })
+  ws.on('error', () => undefined) // terminating a refused handshake reports one
+  const refused = await new Promise<number>((resolve) => {
+    ws.once('open', () => resolve(101))
+    ws.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
+  })
+  ws.terminate()
+  t.equal(refused, 401, 'bad header, good ticket')
+  const socket = await withToken('').chat.connect({ ticket })
+  await socket.ping()
+  await socket.close()
 })
 
 t.test('a message reaches every device: ack to the sending socket, message.new to the others', async (t) => {
