@@ -24,12 +24,13 @@ export interface WsResult {
   loadGeneratorCpu: number
 }
 
-export type WsPhase = 'warm' | 'connected'
+export type WsPhase = 'warm' | 'step' | 'connected'
 
 /**
  * Runs a WebSocket job in its own process. `atPhase` runs once the job's warm-up sockets are
- * open (`warm`, only with `warmSockets`) and once every socket is open (`connected`), before
- * any message is sent: sample memory there.
+ * open (`warm`, only with `warmSockets`), after each but the last of the `memorySteps` parts of
+ * the rest (`step`), and once every socket is open (`connected`), before any message is sent:
+ * sample memory there.
  */
 export function runWsLoad(job: WsJob, atPhase: (phase: WsPhase) => Promise<void> | void = () => undefined): Promise<WsResult> {
   return new Promise((resolve, reject) => {
@@ -43,7 +44,7 @@ export function runWsLoad(job: WsJob, atPhase: (phase: WsPhase) => Promise<void>
     })
     const lines = createInterface({ input: child.stdout })
     lines.on('line', (line) => {
-      if (line === 'warm' || line === 'connected') {
+      if (line === 'warm' || line === 'step' || line === 'connected') {
         Promise.resolve(atPhase(line)).then(
           () => child.stdin.write('go\n'),
           (error: unknown) => {

@@ -1,9 +1,9 @@
 /**
  * WebSocket load generator, run as its own process (see load/ws-run.ts). Protocol with the
- * parent over stdio: it prints `warm` once the first `warmSockets` are open and `connected`
- * once every socket is, each time waiting for `go` on stdin (the parent samples the servers'
- * memory in between: the difference is the marginal cost of the later sockets), runs, and
- * prints one JSON result.
+ * parent over stdio: it prints `warm` once the first `warmSockets` are open, `step` between
+ * the `memorySteps` parts of the rest and `connected` once every socket is, each time waiting
+ * for `go` on stdin (the parent samples the servers' memory in between: the slope is the
+ * marginal cost of the later sockets), runs, and prints one JSON result.
  *
  * - `chat`: pairs of users send `message.send` to each other at a fixed total rate (open loop,
  *   spread over the pairs, alternating direction). Measures send→ack at the sender and
@@ -30,6 +30,8 @@ export interface WsJob {
   warmupS?: number
   /** Sockets opened (and kept) before the first memory sample; 0: no `warm` phase. */
   warmSockets?: number
+  /** The other sockets connect in this many equal parts, with a `step` checkpoint between parts. */
+  memorySteps?: number
 }
 
 // The job file: thousands of users' tokens are more than one command-line argument may hold.
@@ -100,7 +102,7 @@ async function connectRange(from: number, to: number): Promise<void> {
 
 const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
 /** Tells the parent where we are and waits for its `go`. */
-async function checkpoint(phase: 'warm' | 'connected'): Promise<void> {
+async function checkpoint(phase: 'warm' | 'step' | 'connected'): Promise<void> {
   process.stdout.write(`${phase}\n`)
   for (;;) {
     const { value, done } = await stdinLines.next()
@@ -117,9 +119,15 @@ if (warm > 0) {
   connectMs += performance.now() - started
   await checkpoint('warm')
 }
-const started = performance.now()
-await connectRange(warm, job.users.length)
-connectMs += performance.now() - started
+// The rest in `memorySteps` equal parts, a `step` checkpoint between them (memory samples).
+const steps = Math.max(1, job.memorySteps ?? 1)
+const measured = job.users.length - warm
+for (let step = 1; step <= steps; step++) {
+  const started = performance.now()
+  await connectRange(warm + Math.floor((measured * (step - 1)) / steps), warm + Math.floor((measured * step) / steps))
+  connectMs += performance.now() - started
+  if (step < steps) await checkpoint('step')
+}
 // Before the priming messages: the memory sample sees idle sockets, as on the echo server.
 await checkpoint('connected')
 if (job.mode === 'chat') await prime()

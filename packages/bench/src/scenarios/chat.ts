@@ -21,6 +21,20 @@ interface Memory {
   externalPerProcess: number[]
 }
 
+/** Least-squares slope of ys over xs. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length
+  const meanX = xs.reduce((a, b) => a + b, 0) / n
+  const meanY = ys.reduce((a, b) => a + b, 0) / n
+  let covariance = 0
+  let variance = 0
+  for (let i = 0; i < n; i++) {
+    covariance += ((xs[i] as number) - meanX) * ((ys[i] as number) - meanY)
+    variance += ((xs[i] as number) - meanX) ** 2
+  }
+  return covariance / variance
+}
+
 /** Runs `start` with extra environment variables, which the processes it spawns inherit. */
 async function withEnv<T>(env: Record<string, string>, start: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]))
@@ -64,28 +78,52 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
     })
     const warmSockets = Math.floor(sockets / 4)
     const measuredSockets = sockets - warmSockets
+    // The measured sockets connect in parts, memory sampled after each: a slope over five points
+    // instead of a difference of two (RSS moves by ~1 KB a socket between samples on its own).
+    const memorySteps = 4
     // The memory samples force a last-resort GC in each measured process, which also shrinks its
     // young generation: the load then runs unrecorded for rateWarmupS while V8 regrows the heap
     // (its GCs, on a 2-core box, put 10–30 ms stalls into chat and the gateway for a few seconds).
-    const job = { users, pairs, rate, durationS: opts.durationS, warmupS: opts.rateWarmupS, graceS: 5, connectConcurrency: 50, warmSockets }
+    const job = {
+      users,
+      pairs,
+      rate,
+      durationS: opts.durationS,
+      warmupS: opts.rateWarmupS,
+      graceS: 5,
+      connectConcurrency: 50,
+      warmSockets,
+      memorySteps,
+    }
+    /** How many sockets are open at each sample: after the warm-up, after each part. */
+    const socketsAt = [
+      warmSockets,
+      ...Array.from({ length: memorySteps }, (_, i) => warmSockets + Math.floor((measuredSockets * (i + 1)) / memorySteps)),
+    ]
     /**
      * Marginal retained memory per socket: a quarter of the sockets warm the processes up (code
      * paths compiled, pools and buffers grown) and stay open; then each process is sampled after
-     * a full GC (ws-memory-probe.ts), the other sockets connect, and it is sampled the same way.
+     * a full GC (ws-memory-probe.ts) and again after each part of the other sockets connects.
+     * The figure is the least-squares slope of memory over open sockets.
      */
     const memoryPerSocket = async (pids: number[], run: (atPhase: (phase: WsPhase) => Promise<void>) => Promise<WsResult>) => {
-      let before: MemorySample[] = []
-      let after: MemorySample[] = []
-      const result = await run(async (phase) => {
+      const points: MemorySample[][] = []
+      const result = await run(async () => {
         // The servers finish attaching the last sockets (the client sees `open` before that) and
         // what that queued (presence events, the outbox relay): retained, not in flight.
         await settleProcesses(pids)
-        const samples = await Promise.all(pids.map((pid) => sampleMemory(pid)))
-        if (phase === 'warm') before = samples
-        else after = samples
+        points.push(await Promise.all(pids.map((pid) => sampleMemory(pid))))
       })
+      if (points.length !== socketsAt.length) throw new Error(`expected ${socketsAt.length} memory samples, got ${points.length}`)
       const per = (field: keyof MemorySample) =>
-        pids.map((_, i) => Math.round(((after[i]?.[field] ?? 0) - (before[i]?.[field] ?? 0)) / measuredSockets))
+        pids.map((_, i) =>
+          Math.round(
+            slope(
+              socketsAt,
+              points.map((samples) => samples[i]?.[field] ?? 0),
+            ),
+          ),
+        )
       const perProcess = per('rss')
       const memory: Memory = {
         bytesPerSocket: perProcess.reduce((a, b) => a + b, 0),
@@ -161,7 +199,7 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
       notes: [
         `chat delivery latency p50/p99: ${med((r) => r.chat.result.deliveryLatencyMs.p50)}/${med((r) => r.chat.result.deliveryLatencyMs.p99)} ms; ack p50/p99: ${med((r) => r.chat.result.ackLatencyMs.p50)}/${med((r) => r.chat.result.ackLatencyMs.p99)} ms; achieved ${med((r) => r.chat.result.achievedRate)} msg/s`,
         `raw ws echo p50/p99: ${med((r) => r.raw.result.deliveryLatencyMs.p50)}/${med((r) => r.raw.result.deliveryLatencyMs.p99)} ms; echo through the gateway p50/p99: ${med((r) => r.proxied.deliveryLatencyMs.p50)}/${med((r) => r.proxied.deliveryLatencyMs.p99)} ms`,
-        `memory per socket (R11): gateway + chat ${kb(med((r) => r.chat.bytesPerSocket))} (gateway ${kb(med((r) => r.chat.perProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.perProcess[1] ?? 0))}), raw ws ${kb(med((r) => r.raw.bytesPerSocket))}; the gateway relaying the echo server ${kb(med((r) => r.proxiedMemory.bytesPerSocket))}. Method: RSS growth over the last ${measuredSockets} of ${sockets} sockets (the first ${warmSockets} warm the processes up and stay open), each sample after a full GC in the measured process; V8 heap part: gateway ${kb(med((r) => r.chat.heapUsedPerProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.heapUsedPerProcess[1] ?? 0))}, raw ws ${kb(med((r) => r.raw.heapUsedPerProcess[0] ?? 0))} (ratio ${heapRatio}: the RSS figures move by about 1 KB a socket from run to run with malloc and page reuse, the heap ones do not)`,
+        `memory per socket (R11): gateway + chat ${kb(med((r) => r.chat.bytesPerSocket))} (gateway ${kb(med((r) => r.chat.perProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.perProcess[1] ?? 0))}), raw ws ${kb(med((r) => r.raw.bytesPerSocket))}; the gateway relaying the echo server ${kb(med((r) => r.proxiedMemory.bytesPerSocket))}. Method: slope of RSS over open sockets, sampled at ${socketsAt.join(', ')} sockets (the first ${warmSockets} warm the processes up and stay open), each sample after a full GC in the measured process; V8 heap part: gateway ${kb(med((r) => r.chat.heapUsedPerProcess[0] ?? 0))}, chat ${kb(med((r) => r.chat.heapUsedPerProcess[1] ?? 0))}, raw ws ${kb(med((r) => r.raw.heapUsedPerProcess[0] ?? 0))} (ratio ${heapRatio}: the RSS figures move from run to run with malloc and page reuse, the heap ones barely do)`,
         `${opts.reps} repetitions, ${opts.durationS} s each after ${opts.rateWarmupS} s unrecorded at the rate, open loop; load generator in its own process`,
       ],
     }
