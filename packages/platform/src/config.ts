@@ -31,7 +31,7 @@ export const BaseConfig = Type.Object({
   JWT_PUBLIC_KEY: Type.String({ default: '' }),
   /**
    * Verified access tokens an instance remembers (by hash, until they expire), so a client's
-   * next request skips the signature check. About 0.8 KB each; 0 turns it off.
+   * next request skips the signature check. About 0.4 KB each; 0 turns it off.
    */
   JWT_CACHE_SIZE: Type.Integer({ default: 10_000, minimum: 0, maximum: 1_000_000 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100 }),
