@@ -3,9 +3,9 @@ import type { Envelope, EventPayload, EventType } from '@sm/contracts'
 import { events } from '@sm/contracts'
 import type { Generated, Kysely, Migration, Transaction } from 'kysely'
 import { sql } from 'kysely'
-import { Value } from 'typebox/value'
 import type { Log } from './logger.ts'
 import type { Bus } from './nats.ts'
+import { validatorFor } from './validators.ts'
 
 /** Marks events a consumer has applied, written in the handler's own transaction. */
 export interface ProcessedEventsTable {
@@ -120,7 +120,7 @@ export async function startConsumer<K extends EventType>(opts: ConsumerOptions<K
         msg.ack()
         return
       }
-      if (!Value.Check(events[envelope.type as K].schema, envelope.data)) throw new Error(`malformed ${envelope.type} event`)
+      if (!validatorFor(events[envelope.type as K].schema).Check(envelope.data)) throw new Error(`malformed ${envelope.type} event`)
     } catch (error) {
       log.error({ err: error, subject: msg.subject, durable }, 'dropping malformed event')
       msg.term()

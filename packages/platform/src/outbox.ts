@@ -3,10 +3,10 @@ import type { EventPayload, EventType } from '@sm/contracts'
 import { events } from '@sm/contracts'
 import type { Generated, Kysely, Migration, Transaction } from 'kysely'
 import { sql } from 'kysely'
-import { Value } from 'typebox/value'
 import { newId } from './ids.ts'
 import type { Log } from './logger.ts'
 import type { Bus } from './nats.ts'
+import { firstError, validatorFor } from './validators.ts'
 
 /** Table every publishing service has in its schema (add `outboxMigration` to its list). */
 export interface OutboxTable {
@@ -52,8 +52,8 @@ export interface OutboxRow {
  */
 export function outboxRow<K extends EventType>(producer: string, type: K, data: EventPayload<K>, requestId?: string): OutboxRow {
   const definition = events[type]
-  if (!Value.Check(definition.schema, data)) {
-    throw new Error(`event ${type} does not match its schema: ${JSON.stringify([...Value.Errors(definition.schema, data)][0])}`)
+  if (!validatorFor(definition.schema).Check(data)) {
+    throw new Error(`event ${type} does not match its schema: ${firstError(definition.schema, data)}`)
   }
   const id = newId()
   const envelope = { id, type, occurredAt: new Date().toISOString(), producer, data }

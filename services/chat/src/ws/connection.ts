@@ -1,7 +1,6 @@
 import { CHAT_FRAME_MAX_BYTES, type ChatMessage, type ClientFrame, clientFrames, type ServerFrame } from '@sm/contracts'
-import { HttpError } from '@sm/platform'
+import { firstError, HttpError, validatorFor } from '@sm/platform'
 import type { FastifyBaseLogger } from 'fastify'
-import { Value } from 'typebox/value'
 import type { WebSocket } from 'ws'
 import type { ChatConfig } from '../config.ts'
 import type { LiveEnvelope } from '../services/delivery.ts'
@@ -254,11 +253,7 @@ export class Connection {
     const type = (parsed as { type: string }).type
     if (!Object.hasOwn(clientFrames, type)) return this.#fail('UNKNOWN_TYPE', `unknown frame type "${type.slice(0, 40)}"`)
     const schema = clientFrames[type as keyof typeof clientFrames]
-    if (!Value.Check(schema, parsed)) {
-      const [first] = Value.Errors(schema, parsed)
-      const where = first ? `${first.instancePath || '/'} ${first.message}` : 'invalid frame'
-      return this.#fail('VALIDATION', `${type}: ${where}`, refOf(parsed))
-    }
+    if (!validatorFor(schema).Check(parsed)) return this.#fail('VALIDATION', `${type}: ${firstError(schema, parsed)}`, refOf(parsed))
     return parsed as ClientFrame
   }
 

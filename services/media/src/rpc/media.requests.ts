@@ -1,15 +1,11 @@
 import { MediaClaimRequest, MediaGetRequest, MediaReleaseRequest } from '@sm/contracts'
-import { type Bus, badRequest, type Log, serveRequests } from '@sm/platform'
+import { type Bus, badRequest, firstError, type Log, serveRequests, validatorFor } from '@sm/platform'
 import type { TSchema } from 'typebox'
-import { Value } from 'typebox/value'
 import type { ClaimsService } from '../services/claims.service.ts'
 import type { MediaService } from '../services/media.service.ts'
 
 function validated<T>(schema: TSchema, body: unknown): T {
-  if (!Value.Check(schema, body)) {
-    const [first] = Value.Errors(schema, body)
-    throw badRequest('VALIDATION', `invalid request${first ? `: ${first.instancePath || '/'} ${first.message}` : ''}`)
-  }
+  if (!validatorFor(schema).Check(body)) throw badRequest('VALIDATION', `invalid request: ${firstError(schema, body)}`)
   return body as T
 }
 

@@ -1,7 +1,6 @@
 import { events } from '@sm/contracts'
-import type { Bus, Log } from '@sm/platform'
+import { type Bus, type Log, validatorFor } from '@sm/platform'
 import { type Kysely, sql } from 'kysely'
-import { Value } from 'typebox/value'
 import type { SearchDatabase } from '../db/database.ts'
 import { applyEvent, isIndexed } from './indexer.service.ts'
 
@@ -36,7 +35,7 @@ export async function rebuildIndex(opts: { db: Kysely<SearchDatabase>; bus: Bus;
       received += 1
       result.read += 1
       const envelope = parse(msg.string())
-      if (envelope && isIndexed(envelope.type) && Value.Check(events[envelope.type].schema, envelope.data)) {
+      if (envelope && isIndexed(envelope.type) && validatorFor(events[envelope.type].schema).Check(envelope.data)) {
         await db.transaction().execute((trx) => applyEvent(trx, envelope))
         result.applied += 1
       } else {
