@@ -1,4 +1,13 @@
-import { type App, authPlugin, buildService, OutboxRelay, openInfrastructure, PublicKeyStore, serveRequests } from '@sm/platform'
+import {
+  type App,
+  authOptions,
+  authPlugin,
+  buildService,
+  OutboxRelay,
+  openInfrastructure,
+  PublicKeyStore,
+  serveRequests,
+} from '@sm/platform'
 import type { AuthConfig } from './config.ts'
 import type { AuthDatabase } from './db/database.ts'
 import { migrations } from './db/migrations/index.ts'
@@ -38,12 +47,7 @@ export async function buildApp(config: AuthConfig): Promise<App> {
   const jwksResponder = serveRequests(bus.nc, config.namespace, 'auth.jwks', async () => keys.jwks, app.log)
   const mailer = createMailer(config.SMTP_URL, config.MAIL_FROM, app.log)
 
-  await app.register(authPlugin, {
-    keys: new PublicKeyStore({ jwks: keys.jwks }),
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    cacheSize: config.JWT_CACHE_SIZE,
-  })
+  await app.register(authPlugin, authOptions(new PublicKeyStore({ jwks: keys.jwks }), config))
 
   const tokens = new TokenService(keys, {
     issuer: config.JWT_ISSUER,

@@ -1,6 +1,16 @@
 import websocket from '@fastify/websocket'
 import { CHAT_FRAME_MAX_BYTES } from '@sm/contracts'
-import { type App, authPlugin, buildService, closeInOrder, OutboxRelay, openInfrastructure, publicKeysFor, sql } from '@sm/platform'
+import {
+  type App,
+  authOptions,
+  authPlugin,
+  buildService,
+  closeInOrder,
+  OutboxRelay,
+  openInfrastructure,
+  publicKeysFor,
+  sql,
+} from '@sm/platform'
 import type { ChatConfig } from './config.ts'
 import { startSharesConsumer } from './consumers/shares.consumer.ts'
 import { startUsersConsumer } from './consumers/users.consumer.ts'
@@ -54,12 +64,7 @@ export async function buildApp(config: ChatConfig): Promise<App> {
   hub.start()
   const consumers = [await startUsersConsumer(db, bus, app.log), await startSharesConsumer(chat, bus, app.log)]
 
-  await app.register(authPlugin, {
-    keys: publicKeysFor(config, bus.nc),
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    cacheSize: config.JWT_CACHE_SIZE,
-  })
+  await app.register(authPlugin, authOptions(publicKeysFor(config, bus.nc), config))
   await app.register(websocket, {
     // Frames a bit over the limit get an error frame (and the socket stays); far over it, ws closes with 1009.
     // The hub tracks every socket itself; ws's own client set would add a Set entry and a close

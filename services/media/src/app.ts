@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart'
-import { type App, authPlugin, buildService, OutboxRelay, openInfrastructure, publicKeysFor } from '@sm/platform'
+import { type App, authOptions, authPlugin, buildService, OutboxRelay, openInfrastructure, publicKeysFor } from '@sm/platform'
 import type { MediaConfig } from './config.ts'
 import type { MediaDatabase } from './db/database.ts'
 import { migrations } from './db/migrations/index.ts'
@@ -54,12 +54,7 @@ export async function buildApp(config: MediaConfig): Promise<App> {
   )
   sweeper.start()
 
-  await app.register(authPlugin, {
-    keys: publicKeysFor(config, bus.nc),
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    cacheSize: config.JWT_CACHE_SIZE,
-  })
+  await app.register(authPlugin, authOptions(publicKeysFor(config, bus.nc), config))
   await app.register(multipart)
   await app.register(mediaRoutes, { media })
   await app.register(contentRoutes, { media, storage, signer })

@@ -1,4 +1,4 @@
-import { type App, authPlugin, buildService, OutboxRelay, openInfrastructure, publicKeysFor } from '@sm/platform'
+import { type App, authOptions, authPlugin, buildService, OutboxRelay, openInfrastructure, publicKeysFor } from '@sm/platform'
 import type { SocialConfig } from './config.ts'
 import { startProfilesConsumer } from './consumers/profiles.consumer.ts'
 import { startTimelineConsumer } from './consumers/timeline.consumer.ts'
@@ -69,12 +69,7 @@ export async function buildApp(config: SocialConfig): Promise<App> {
     startTimelineConsumer({ bus, db, timelines, log: app.log }),
   ])
 
-  await app.register(authPlugin, {
-    keys: publicKeysFor(config, bus.nc),
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    cacheSize: config.JWT_CACHE_SIZE,
-  })
+  await app.register(authPlugin, authOptions(publicKeysFor(config, bus.nc), config))
   await app.register(usersRoutes, { profiles, follows, posts })
   await app.register(postsRoutes, { posts, shares, analytics })
   await app.register(commentsRoutes, { comments })

@@ -2,6 +2,7 @@ import fastifyJwt from '@fastify/jwt'
 import type { AccessClaims } from '@sm/contracts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { BaseConfig } from '../config.ts'
 import { HttpError, unauthorized } from '../errors.ts'
 import type { PublicKeyStore } from '../keys.ts'
 
@@ -36,6 +37,14 @@ export interface AuthPluginOptions {
   audience: string
   /** Verified tokens remembered (see JWT_CACHE_SIZE); 0 checks every signature. Default 10,000. */
   cacheSize?: number
+}
+
+/** The plugin's options as every service sets them: its key store and its `JWT_*` settings. */
+export function authOptions(
+  keys: PublicKeyStore,
+  config: Pick<BaseConfig, 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CACHE_SIZE'>,
+): AuthPluginOptions {
+  return { keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, cacheSize: config.JWT_CACHE_SIZE }
 }
 
 export const ALGORITHMS = ['EdDSA'] as const

@@ -1,7 +1,6 @@
 import { ErrorBody, IdParams, MediaPurpose, MediaRef, MediaUploadQuery } from '@sm/contracts'
-import { type App, badRequest, discardRest, HttpError } from '@sm/platform'
+import { type App, badRequest, discardRest, HttpError, validatorFor } from '@sm/platform'
 import type { FastifyRequest } from 'fastify'
-import { Value } from 'typebox/value'
 import type { MediaService } from '../services/media.service.ts'
 
 const secured = [{ bearer: [] }]
@@ -12,7 +11,7 @@ function purposeOf(fields: unknown[], query: MediaUploadQuery): MediaPurpose {
   if (fields.length > 1) throw badRequest('VALIDATION', 'send one purpose')
   const value = fields[0] ?? query.purpose
   if (value === undefined) throw badRequest('PURPOSE_REQUIRED', 'send the purpose field before the file, or ?purpose=')
-  if (!Value.Check(MediaPurpose, value)) throw badRequest('VALIDATION', 'purpose must be avatar, post or chat')
+  if (!validatorFor(MediaPurpose).Check(value)) throw badRequest('VALIDATION', 'purpose must be avatar, post or chat')
   return value
 }
 
