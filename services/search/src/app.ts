@@ -4,6 +4,7 @@ import type { SearchConfig } from './config.ts'
 import { startIndexConsumers } from './consumers/index.consumers.ts'
 import type { SearchDatabase } from './db/database.ts'
 import { migrations } from './db/migrations/index.ts'
+import { createReader } from './db/reader.ts'
 import { pruneProcessedEvents } from './repositories/processed-events.repository.ts'
 import { searchRoutes } from './routes/search.routes.ts'
 import { SearchService } from './services/search.service.ts'
@@ -27,7 +28,13 @@ export async function buildApp(config: SearchConfig): Promise<App> {
     readiness: infra.readiness,
   })
 
-  const search = new SearchService({ db, timeoutMs: config.SEARCH_QUERY_TIMEOUT_MS, searchPath: await searchPath(db) })
+  const reader = createReader({
+    url: config.DATABASE_URL,
+    schema: SCHEMA,
+    searchPath: await searchPath(db),
+    timeoutMs: config.SEARCH_QUERY_TIMEOUT_MS,
+  })
+  const search = new SearchService({ reader })
   const consumers = await startIndexConsumers({ db, bus, log: app.log })
   await app.register(searchRoutes, { search })
 
@@ -44,6 +51,7 @@ export async function buildApp(config: SearchConfig): Promise<App> {
     clearInterval(pruneTimer)
     await pruning
     for (const consumer of consumers) await consumer.stop()
+    await reader.destroy()
     await infra.close(app.log)
   })
   return app

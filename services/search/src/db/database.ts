@@ -16,6 +16,10 @@ export interface UsersTable {
   /** Highest `social.profile.updated` version applied; 0 before any. */
   profileVersion: Generated<number>
   updatedAt: Generated<Date>
+  /** Generated: `fold(username)` (lower-case, accents removed), what searches match and score. */
+  usernameFolded: Generated<string>
+  /** Generated: `fold(nickname)`. */
+  nicknameFolded: Generated<string | null>
 }
 
 /**

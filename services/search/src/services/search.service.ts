@@ -1,6 +1,6 @@
 import type { HashtagSearchPage, PostSearchPage, SearchPost, TrendingHashtags, UserSearchPage } from '@sm/contracts'
 import { HttpError } from '@sm/platform'
-import { type Kysely, sql, type Transaction } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { SearchDatabase } from '../db/database.ts'
 import { searchTags, trendingTags } from '../repositories/hashtags.repository.ts'
 import { type PostHit, searchPosts } from '../repositories/posts.repository.ts'
@@ -18,11 +18,8 @@ import {
 } from './query.ts'
 
 export interface SearchOptions {
-  db: Kysely<SearchDatabase>
-  /** Cap on each search statement (Postgres statement_timeout). */
-  timeoutMs: number
-  /** The service's schema then pg_trgm's (its functions and `%` operator), looked up at start. */
-  searchPath: string
+  /** Read-only connections with the statement timeout and search path set (db/reader.ts). */
+  reader: Kysely<SearchDatabase>
 }
 
 interface PageArgs {
@@ -51,8 +48,8 @@ export class SearchService {
     const query = parseUserQuery(q)
     const after = cursor ? decodeCursor<{ s: number; id: string }>(cursor, 'users', query, { s: 'number', id: 'string' }) : undefined
     if (!query) return empty
-    const rows = await this.#bounded((trx) =>
-      searchUsers(trx, {
+    const rows = await this.#bounded((reader) =>
+      searchUsers(reader, {
         query,
         likePrefix: escapeLike(query),
         limit: limit + 1,
@@ -75,8 +72,8 @@ export class SearchService {
       : undefined
     if (words.length === 0 && tags.length === 0) return empty
     const asOf = after ? parseTime(after.at) : new Date()
-    const rows = await this.#bounded((trx) =>
-      searchPosts(trx, { words, tags, asOf, limit: limit + 1, after: after && { score: after.s, id: assertUuid(after.id) } }),
+    const rows = await this.#bounded((reader) =>
+      searchPosts(reader, { words, tags, asOf, limit: limit + 1, after: after && { score: after.s, id: assertUuid(after.id) } }),
     )
     const page = rows.slice(0, limit)
     const last = page.at(-1)
@@ -95,8 +92,8 @@ export class SearchService {
     if (!prefix) return empty
     // Both go back into SQL: an int4 count and a tag (no NUL, nothing a tag cannot hold).
     if (after && (!Number.isInteger(after.p) || after.p < 0 || after.p > MAX_INT4 || !isTag(after.t))) throw invalidCursor()
-    const rows = await this.#bounded((trx) =>
-      searchTags(trx, { likePrefix: escapeLike(prefix), limit: limit + 1, after: after && { posts: after.p, tag: after.t } }),
+    const rows = await this.#bounded((reader) =>
+      searchTags(reader, { likePrefix: escapeLike(prefix), limit: limit + 1, after: after && { posts: after.p, tag: after.t } }),
     )
     const page = rows.slice(0, limit)
     const last = page.at(-1)
@@ -107,34 +104,22 @@ export class SearchService {
   }
 
   async trending(args: { hours: number; limit: number }): Promise<TrendingHashtags> {
-    return { items: await this.#bounded((trx) => trendingTags(trx, args)) }
+    return { items: await this.#bounded((reader) => trendingTags(reader, args)) }
   }
 
   /**
-   * Runs `work` in a read-only transaction whose statements Postgres cancels after `timeoutMs`
-   * (a cancelled search is a 503 SEARCH_TIMEOUT, never a 500 or a query left running).
+   * Runs `work` on the reader, whose statements are read-only and cancelled by Postgres after
+   * the timeout (a cancelled search is a 503 SEARCH_TIMEOUT, never a 500 or a query left running).
    */
-  async #bounded<T>(work: (trx: Transaction<SearchDatabase>) => Promise<T>): Promise<T> {
-    return runBounded(this.#opts.db, this.#opts.timeoutMs, this.#opts.searchPath, work)
+  async #bounded<T>(work: (reader: Kysely<SearchDatabase>) => Promise<T>): Promise<T> {
+    return runBounded(this.#opts.reader, work)
   }
 }
 
-/** Runs `work` read-only with a statement timeout and the given search path, mapping a timeout to 503. */
-export async function runBounded<T>(
-  db: Kysely<SearchDatabase>,
-  timeoutMs: number,
-  searchPath: string,
-  work: (trx: Transaction<SearchDatabase>) => Promise<T>,
-): Promise<T> {
+/** Runs `work` on a reader (db/reader.ts), mapping a statement cut off by its timeout to a 503. */
+export async function runBounded<T>(reader: Kysely<SearchDatabase>, work: (reader: Kysely<SearchDatabase>) => Promise<T>): Promise<T> {
   try {
-    return await db
-      .transaction()
-      .setAccessMode('read only')
-      .execute(async (trx) => {
-        await sql`select set_config('statement_timeout', ${String(timeoutMs)}, true),
-                         set_config('search_path', ${searchPath}, true)`.execute(trx)
-        return work(trx)
-      })
+    return await work(reader)
   } catch (error) {
     if ((error as { code?: string }).code === QUERY_CANCELED) {
       throw new HttpError(503, 'SEARCH_TIMEOUT', 'the search took too long; try fewer or longer words', { 'retry-after': '1' })

@@ -2,7 +2,8 @@ import type { PostSearchPage } from '@sm/contracts'
 import { HttpError, newId } from '@sm/platform'
 import { sql } from 'kysely'
 import t from 'tap'
-import { searchPath } from '../../src/app.ts'
+import { SCHEMA, searchPath } from '../../src/app.ts'
+import { createReader } from '../../src/db/reader.ts'
 import { encodeCursor } from '../../src/services/query.ts'
 import { runBounded } from '../../src/services/search.service.ts'
 import { buildTestApp, postWritten, registered, summary } from '../helper.ts'
@@ -87,14 +88,22 @@ t.test('hostile strings get 200 with a (possibly empty) list, never a 500', asyn
 })
 
 t.test('a statement that outlives its budget is cancelled and reported as 503 SEARCH_TIMEOUT', async (t) => {
-  const path = await searchPath(ctx.db)
-  const error = await runBounded(ctx.db, 20, path, (trx) => sql`select pg_sleep(2)`.execute(trx)).catch((e: unknown) => e)
+  const reader = createReader({ url: ctx.databaseUrl, schema: SCHEMA, searchPath: await searchPath(ctx.db), timeoutMs: 20, poolSize: 1 })
+  t.teardown(() => reader.destroy())
+  const error = await runBounded(reader, (db) => sql`select pg_sleep(2)`.execute(db)).catch((e: unknown) => e)
   t.ok(error instanceof HttpError)
   t.match(error, { statusCode: 503, code: 'SEARCH_TIMEOUT', headers: { 'retry-after': '1' } })
-  const other = await runBounded(ctx.db, 1_000, path, (trx) => sql`select * from no_such_table`.execute(trx)).catch((e: unknown) => e)
+  const other = await runBounded(reader, (db) => sql`select * from no_such_table`.execute(db)).catch((e: unknown) => e)
   t.notOk(other instanceof HttpError, 'other database errors are not disguised')
-  const writes = await runBounded(ctx.db, 1_000, path, (trx) => sql`delete from posts`.execute(trx)).catch((e: unknown) => e)
-  t.match(writes, { code: '25006' }, 'search transactions are read-only')
+  const writes = await runBounded(reader, (db) => sql`delete from posts`.execute(db)).catch((e: unknown) => e)
+  t.match(writes, { code: '25006' }, 'search statements are read-only')
+  const explicit = await runBounded(reader, (db) => db.transaction().execute((trx) => sql`delete from posts`.execute(trx))).catch(
+    (e: unknown) => e,
+  )
+  t.match(explicit, { code: '25006' }, 'transactions on the reader start read-only too')
+  const { rows } = await runBounded(reader, (db) => sql<{ path: string }>`select current_setting('search_path') as path`.execute(db))
+  t.equal(rows[0]?.path, await searchPath(ctx.db), 'the search path, with its quoted and spaced list, arrives whole')
+  t.equal((await get('/search/posts', { q: 'gophers' })).status, 200, 'the app reads through its own reader')
 })
 
 t.test('malformed events are dropped and the index keeps going', async (t) => {

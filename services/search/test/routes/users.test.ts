@@ -1,6 +1,9 @@
 import type { UserSearchPage } from '@sm/contracts'
 import { newId } from '@sm/platform'
+import { sql } from 'kysely'
 import t from 'tap'
+import { SCHEMA, searchPath } from '../../src/app.ts'
+import { createReader } from '../../src/db/reader.ts'
 import { buildTestApp, registered } from '../helper.ts'
 
 const ctx = await buildTestApp(t)
@@ -130,6 +133,49 @@ t.test('pages that cross from name matches into fuzzy-only matches keep the full
     pages += 1
   } while (cursor && pages < 10)
   t.same(seen, all, 'the pages concatenate to the full ranking across the tiers')
+})
+
+t.test('fuzzy pages read nearest first and still concatenate to the exhaustive ranking, ties included', async (t) => {
+  // Thirty look-alikes (many tied on similarity), a few with look-alike nicknames, two name matches.
+  const names = ['kinshipper', 'kinshippo']
+  for (let i = 0; i < 30; i++) names.push(`kinship${'abc'[i % 3]}${i % 10}`)
+  for (const [i, username] of names.entries()) {
+    await publish('auth.user.registered', registered({ username, nickname: i % 4 === 0 ? `Kinshipp ${i}` : null }))
+  }
+  await settle()
+  const reader = createReader({ url: ctx.databaseUrl, schema: SCHEMA, searchPath: await searchPath(ctx.db), timeoutMs: 5_000, poolSize: 1 })
+  t.teardown(() => reader.destroy())
+  // Every user scored by the documented rules, no index involved.
+  const { rows } = await sql<{ username: string }>`
+    select username from (
+      select u.username, u.user_id, (
+        case when u.username_folded = 'kinshipp' then 4
+             when u.username_folded like 'kinshipp%' then 3
+             when u.nickname_folded like 'kinshipp%' or u.nickname_folded like '% kinshipp%' then 2
+             else 0 end
+        + greatest(similarity(u.username_folded, 'kinshipp'), coalesce(similarity(u.nickname_folded, 'kinshipp'), 0))
+      ) as score,
+      u.username_folded like 'kinshipp%' or coalesce(u.nickname_folded like 'kinshipp%' or u.nickname_folded like '% kinshipp%', false) as named,
+      u.username_folded % 'kinshipp' or coalesce(u.nickname_folded % 'kinshipp', false) as fuzzy
+      from users u
+    ) scored
+    where named or fuzzy
+    order by score desc, user_id desc
+  `.execute(reader)
+  const exhaustive = rows.map((row) => row.username)
+  t.ok(exhaustive.length >= 25, `${exhaustive.length} users match`)
+  const seen: string[] = []
+  let cursor: string | null = null
+  let pages = 0
+  do {
+    const query: Record<string, string | number> = cursor ? { q: 'kinshipp', limit: 4, cursor } : { q: 'kinshipp', limit: 4 }
+    const { body } = await get<UserSearchPage>('/search/users', query)
+    seen.push(...body.items.map((item) => item.username))
+    cursor = body.nextCursor
+    pages += 1
+  } while (cursor && pages < 30)
+  t.same(seen, exhaustive, 'pages of four concatenate to the exhaustive ranking')
+  t.same(await usernames('kinshipp', { limit: 100 }), exhaustive, 'one page of everything is the same ranking')
 })
 
 t.test('a cursor from another query or a forged one is a 400', async (t) => {

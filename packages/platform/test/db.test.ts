@@ -1,0 +1,31 @@
+import { createTestDatabase } from '@sm/testing'
+import { sql } from 'kysely'
+import t from 'tap'
+import { createDb, startupOptions } from '../src/db.ts'
+
+t.test('start-up options escape what libpq would split on', async (t) => {
+  t.equal(startupOptions({ a: 'x', b: 'one two', c: 'back\\slash' }), '-c a=x -c b=one\\ two -c c=back\\\\slash')
+  t.equal(startupOptions({}), '')
+})
+
+t.test('a pool starts every connection with its settings, values whole', async (t) => {
+  const database = await createTestDatabase('platform')
+  t.teardown(() => database.drop())
+  const db = createDb<unknown>({
+    url: database.url,
+    schema: 'public',
+    poolSize: 2,
+    settings: { statement_timeout: '1234', 'sm.probe': 'a b\\c', search_path: '"public", pg_catalog' },
+  })
+  t.teardown(() => db.destroy())
+  const { rows } = await sql<{ timeout: string; probe: string; path: string }>`
+    select current_setting('statement_timeout') as timeout, current_setting('sm.probe') as probe,
+           current_setting('search_path') as path
+  `.execute(db)
+  t.same(rows[0], { timeout: '1234ms', probe: 'a b\\c', path: '"public", pg_catalog' })
+
+  const plain = createDb<unknown>({ url: database.url, schema: 'public', poolSize: 1 })
+  t.teardown(() => plain.destroy())
+  const defaults = await sql<{ path: string }>`select current_setting('search_path') as path`.execute(plain)
+  t.equal(defaults.rows[0]?.path, 'public', 'without settings, the search path is the schema')
+})
