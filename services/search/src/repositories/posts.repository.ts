@@ -77,6 +77,14 @@ export async function saveTombstone(db: Db, post: { postId: string; authorId: st
     .execute()
 }
 
+interface PostQuery {
+  words: string[]
+  tags: string[]
+  asOf: Date
+  limit: number
+  after?: { score: number; id: string } | undefined
+}
+
 /** The last word is matched as a prefix only from this many characters on. */
 export const MIN_PREFIX = 2
 
@@ -102,20 +110,15 @@ export interface PostHit {
  * matches score higher) divided by 1 + ln(document length) so long texts cannot win by bulk;
  * freshness is 1 / (1 + age in days) at `asOf` (kept in the cursor, so pages of one search
  * agree): a new post gets up to ×2, a day-old one ×1.5, a month-old one about ×1.03.
- * Without words every match is equally relevant and the order is by recency alone.
+ * Without words every match is equally relevant and the order is by recency alone (taggedPosts).
  * The author summary is the user row's current one (renames show at once), else the event's.
  */
-export async function searchPosts(
-  db: Db,
-  args: { words: string[]; tags: string[]; asOf: Date; limit: number; after?: { score: number; id: string } },
-) {
+export async function searchPosts(db: Db, args: PostQuery): Promise<PostHit[]> {
   const { words, tags, after } = args
+  if (words.length === 0) return taggedPosts(db, args)
   // A one-character prefix (`a:*`) expands to a large share of the vocabulary: match it whole.
   const prefixTerm = [...(words.at(-1) ?? '')].length >= MIN_PREFIX ? words.length : 0
-  const query =
-    words.length === 0
-      ? sql`null::tsquery`
-      : sql`(
+  const query = sql`(
           select string_agg('(' || part::text || ')', ' & ')::tsquery from (
             select case when w.ord = ${prefixTerm} then (plainto_tsquery('simple', fold(w.word))::text || ':*')::tsquery
                         else plainto_tsquery('simple', fold(w.word)) end as part
@@ -123,7 +126,7 @@ export async function searchPosts(
             where numnode(plainto_tsquery('simple', fold(w.word))) > 0
           ) parts
         )`
-  const relevance = words.length === 0 ? sql`1.0::float8` : sql`ts_rank_cd(p.document, i.query, 1)::float8`
+  const relevance = sql`ts_rank_cd(p.document, i.query, 1)::float8`
   // Scores and orders only (id, score) pairs, then fetches the page's rows and authors: a common
   // word matches thousands of posts, and carrying whole rows joined to their authors through
   // the sort took a third of the query (6,250 matches: 43 -> 28 ms, EXPLAIN ANALYZE).
@@ -136,7 +139,7 @@ export async function searchPosts(
         select p.post_id, (${relevance} * (1 + 1 / (1 + greatest(0, extract(epoch from (${args.asOf}::timestamptz - p.created_at))::float8) / 86400)))::float8 as score
         from posts p, input i
         where not p.deleted
-          ${words.length > 0 ? sql`and p.document @@ i.query` : sql``}
+          and p.document @@ i.query
           ${tags.length > 0 ? sql`and p.hashtags @> ${tags}::text[]` : sql``}
       ) ranked
       ${after ? sql`where (ranked.score, ranked.post_id) < (${after.score}::float8, ${after.id}::uuid)` : sql``}
@@ -146,6 +149,33 @@ export async function searchPosts(
     join posts p on p.post_id = top.post_id
     left join users u on u.user_id = p.author_id
     order by top.score desc, top.post_id desc
+  `.execute(db)
+  return rows
+}
+
+/**
+ * Posts carrying every tag, newest first, keyset on (created_at, post id). The score is the
+ * creation time in epoch microseconds (exact in a double), so the cursor carries it whole.
+ * Ordered by the column itself, Postgres can walk the recency index and stop after a page for
+ * a common tag (one on 10% of 300k posts: 47 -> 2 ms), and still starts from the tag's GIN
+ * index for a rare one, as the statistics say.
+ */
+async function taggedPosts(db: Db, args: PostQuery): Promise<PostHit[]> {
+  const after = args.after
+  const { rows } = await sql<PostHit>`
+    select p.post_id, p.author_id, p.author, p.text, p.hashtags, p.media, p.created_at, p.edited_at,
+           u.username, u.nickname, u.avatar_url, u.profile_version,
+           (extract(epoch from top.created_at) * 1000000)::float8 as score
+    from (
+      select p.post_id, p.created_at from posts p
+      where not p.deleted and p.hashtags @> ${args.tags}::text[]
+        ${after ? sql`and (p.created_at, p.post_id) < ('epoch'::timestamptz + ${after.score}::float8 * interval '1 microsecond', ${after.id}::uuid)` : sql``}
+      order by p.created_at desc, p.post_id desc
+      limit ${args.limit}
+    ) top
+    join posts p on p.post_id = top.post_id
+    left join users u on u.user_id = p.author_id
+    order by top.created_at desc, top.post_id desc
   `.execute(db)
   return rows
 }

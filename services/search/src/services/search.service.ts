@@ -71,6 +71,10 @@ export class SearchService {
       ? decodeCursor<{ s: number; id: string; at: string }>(cursor, 'posts', key, { s: 'number', id: 'string', at: 'string' })
       : undefined
     if (words.length === 0 && tags.length === 0) return empty
+    // A tag-only search's position is a creation time in epoch microseconds (posts.repository.ts).
+    if (after && words.length === 0 && !(Number.isInteger(after.s) && after.s >= 0 && after.s < LAST_INSTANT * 1000)) {
+      throw invalidCursor()
+    }
     const asOf = after ? parseTime(after.at) : new Date()
     const rows = await this.#bounded((reader) =>
       searchPosts(reader, { words, tags, asOf, limit: limit + 1, after: after && { score: after.s, id: assertUuid(after.id) } }),

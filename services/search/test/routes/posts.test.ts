@@ -151,6 +151,40 @@ t.test('keyset pages are stable: no duplicates or gaps when posts arrive between
   t.match(wrong, { status: 400, body: { code: 'INVALID_CURSOR' } })
 })
 
+t.test('tag-only pages: newest first, ties by id, each post once, forged positions refused', async (t) => {
+  const sameTime = hoursAgo(5)
+  const posts = [
+    ...Array.from({ length: 3 }, (_, i) => postWritten(by, `tied ${i} #pagedtag`, { createdAt: sameTime })),
+    ...Array.from({ length: 4 }, (_, i) => postWritten(by, `spread ${i} #pagedtag`, { createdAt: hoursAgo(i * 2 + 1) })),
+  ]
+  for (const post of posts) await publish('social.post.created', post)
+  await settle()
+  const expected = [...posts]
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.postId < b.postId ? 1 : -1))
+    .map((post) => post.postId)
+  t.same(
+    (await search('#pagedtag', { limit: 100 })).items.map((item) => item.id),
+    expected,
+  )
+  const first = await search('#pagedtag', { limit: 2 })
+  await publish('social.post.created', postWritten(by, 'latecomer #pagedtag'))
+  await settle()
+  const seen = first.items.map((item) => item.id)
+  let cursor = first.nextCursor
+  while (cursor) {
+    const page = await search('#pagedtag', { limit: 2, cursor })
+    seen.push(...page.items.map((item) => item.id))
+    cursor = page.nextCursor
+  }
+  t.same(seen, expected, 'pages of two concatenate to the ranking, ties included, without the latecomer')
+  const position = JSON.parse(Buffer.from(first.nextCursor as string, 'base64url').toString())
+  t.ok(Number.isInteger(position.s) && position.s > Date.parse(sameTime) * 1000, 'the position is a creation time in microseconds')
+  for (const s of [1e300, -1, 0.5]) {
+    const forged = Buffer.from(JSON.stringify({ ...position, s })).toString('base64url')
+    t.match(await get('/search/posts', { q: '#pagedtag', cursor: forged }), { status: 400, body: { code: 'INVALID_CURSOR' } }, `s = ${s}`)
+  }
+})
+
 t.test('a post shows its author under their current name after a rename', async (t) => {
   const writer = registered({ username: 'renamed_writer_old' })
   await publish('auth.user.registered', writer)
