@@ -104,7 +104,7 @@ for (const [who, user] of [
 ] as const) {
   const page = await findFeedKeysBefore(db, user.id, undefined, 21)
   await explain(`feed page: window + read-time merge + hydration, one query (${who})`, () =>
-    findFeedWindow(db, { userId: user.id, ids: page.map((p) => p.id), merge: true, cursor: undefined, limit: 21 }),
+    findFeedWindow(db, { userId: user.id, ids: page.map((p) => p.id), merge: true, fallback: undefined, cursor: undefined, limit: 21 }),
   )
   await explain(`fallback beyond the cap, first page (${who})`, () => findFeedKeysBefore(db, user.id, undefined, 21))
   await explain(`fallback beyond the cap, deep cursor half-way through the data (${who})`, () =>
