@@ -71,7 +71,7 @@ await explain('posts: two common words (coffee friends: 6,250 matches)', () =>
 )
 await explain('posts: the most common tag (#tag1)', () => searchPosts(db, { words: [], tags: ['tag1'], asOf, limit: 21 }))
 await explain('posts: a rare tag (#tag900)', () => searchPosts(db, { words: [], tags: ['tag900'], asOf, limit: 21 }))
-for (const q of ['chloe', 'seed_6169']) {
+for (const q of ['chloe', 'seed_6169', 'se']) {
   await explain(`users: ${q}`, () => searchUsers(db, { query: q, likePrefix: escapeLike(q), limit: 21 }))
 }
 await explain('hashtags: prefix tag1', () => searchTags(db, { likePrefix: 'tag1', limit: 21 }))
