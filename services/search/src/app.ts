@@ -28,13 +28,15 @@ export async function buildApp(config: SearchConfig): Promise<App> {
     readiness: infra.readiness,
   })
 
-  const reader = createReader({
+  const readerOptions = {
     url: config.DATABASE_URL,
     schema: SCHEMA,
     searchPath: await searchPath(db),
     timeoutMs: config.SEARCH_QUERY_TIMEOUT_MS,
-  })
-  const search = new SearchService({ reader })
+  }
+  const reader = createReader(readerOptions)
+  const preparedReader = createReader({ ...readerOptions, prepared: true })
+  const search = new SearchService({ reader, preparedReader })
   const consumers = await startIndexConsumers({ db, bus, log: app.log })
   await app.register(searchRoutes, { search })
 
@@ -52,6 +54,7 @@ export async function buildApp(config: SearchConfig): Promise<App> {
     await pruning
     for (const consumer of consumers) await consumer.stop()
     await reader.destroy()
+    await preparedReader.destroy()
     await infra.close(app.log)
   })
   return app

@@ -20,6 +20,8 @@ import {
 export interface SearchOptions {
   /** Read-only connections with the statement timeout and search path set (db/reader.ts). */
   reader: Kysely<SearchDatabase>
+  /** The same, with prepared statements: for word searches only (see ReaderOptions.prepared). */
+  preparedReader: Kysely<SearchDatabase>
 }
 
 interface PageArgs {
@@ -76,8 +78,9 @@ export class SearchService {
       throw invalidCursor()
     }
     const asOf = after ? parseTime(after.at) : new Date()
-    const rows = await this.#bounded((reader) =>
-      searchPosts(reader, { words, tags, asOf, limit: limit + 1, after: after && { score: after.s, id: assertUuid(after.id) } }),
+    const reader = words.length > 0 ? this.#opts.preparedReader : this.#opts.reader
+    const rows = await runBounded(reader, (db) =>
+      searchPosts(db, { words, tags, asOf, limit: limit + 1, after: after && { score: after.s, id: assertUuid(after.id) } }),
     )
     const page = rows.slice(0, limit)
     const last = page.at(-1)
