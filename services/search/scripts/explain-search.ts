@@ -5,7 +5,7 @@
  * Usage: node services/search/scripts/explain-search.ts [users=10000] [posts=300000]
  */
 
-import { ensureDatabase, migrateToLatest } from '@sm/platform'
+import { ensureDatabase, migrateToLatest, startupOptions } from '@sm/platform'
 import { CamelCasePlugin, type CompiledQuery, Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { seedSearch } from '../../../packages/bench/src/seed/search.ts'
@@ -34,7 +34,7 @@ const path = await searchPath(
 )
 const db = new Kysely<SearchDatabase>({
   dialect: new PostgresDialect({
-    pool: new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${path.replace(/ /g, '\\ ')}` }),
+    pool: new pg.Pool({ connectionString: url, max: 1, options: startupOptions({ search_path: path }) }),
   }),
   plugins: [new CamelCasePlugin()],
   log: (event) => {

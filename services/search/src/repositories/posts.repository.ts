@@ -1,5 +1,5 @@
 import type { MediaRef, UserSummary } from '@sm/contracts'
-import { type Kysely, sql, type Transaction } from 'kysely'
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely'
 import type { SearchDatabase } from '../db/database.ts'
 
 type Db = Kysely<SearchDatabase> | Transaction<SearchDatabase>
@@ -127,14 +127,9 @@ export async function searchPosts(db: Db, args: PostQuery): Promise<PostHit[]> {
           ) parts
         )`
   const relevance = sql`ts_rank_cd(p.document, i.query, 1)::float8`
-  // Scores and orders only (id, score) pairs, then fetches the page's rows and authors: a common
-  // word matches thousands of posts, and carrying whole rows joined to their authors through
-  // the sort took a third of the query (6,250 matches: 43 -> 28 ms, EXPLAIN ANALYZE).
-  const { rows } = await sql<PostHit>`
-    with input as (select ${query} as query)
-    select p.post_id, p.author_id, p.author, p.text, p.hashtags, p.media, p.created_at,
-           p.edited_at, u.username, u.nickname, u.avatar_url, u.profile_version, top.score
-    from (
+  return withRowsAndAuthors(
+    db,
+    sql`
       select ranked.post_id, ranked.score from (
         select p.post_id, (${relevance} * (1 + 1 / (1 + greatest(0, extract(epoch from (${args.asOf}::timestamptz - p.created_at))::float8) / 86400)))::float8 as score
         from posts p, input i
@@ -144,38 +139,47 @@ export async function searchPosts(db: Db, args: PostQuery): Promise<PostHit[]> {
       ) ranked
       ${after ? sql`where (ranked.score, ranked.post_id) < (${after.score}::float8, ${after.id}::uuid)` : sql``}
       order by ranked.score desc, ranked.post_id desc
-      limit ${args.limit}
-    ) top
-    join posts p on p.post_id = top.post_id
-    left join users u on u.user_id = p.author_id
-    order by top.score desc, top.post_id desc
-  `.execute(db)
-  return rows
+      limit ${args.limit}`,
+    sql`with input as (select ${query} as query)`,
+  )
 }
 
 /**
  * Posts carrying every tag, newest first, keyset on (created_at, post id). The score is the
- * creation time in epoch microseconds (exact in a double), so the cursor carries it whole.
+ * creation time in epoch microseconds (exact in a double, so it orders as the time does), and
+ * the cursor carries it whole.
  * Ordered by the column itself, Postgres can walk the recency index and stop after a page for
  * a common tag (one on 10% of 300k posts: 47 -> 2 ms), and still starts from the tag's GIN
  * index for a rare one, as the statistics say.
  */
 async function taggedPosts(db: Db, args: PostQuery): Promise<PostHit[]> {
   const after = args.after
-  const { rows } = await sql<PostHit>`
-    select p.post_id, p.author_id, p.author, p.text, p.hashtags, p.media, p.created_at, p.edited_at,
-           u.username, u.nickname, u.avatar_url, u.profile_version,
-           (extract(epoch from top.created_at) * 1000000)::float8 as score
-    from (
-      select p.post_id, p.created_at from posts p
+  return withRowsAndAuthors(
+    db,
+    sql`
+      select p.post_id, (extract(epoch from p.created_at) * 1000000)::float8 as score from posts p
       where not p.deleted and p.hashtags @> ${args.tags}::text[]
         ${after ? sql`and (p.created_at, p.post_id) < ('epoch'::timestamptz + ${after.score}::float8 * interval '1 microsecond', ${after.id}::uuid)` : sql``}
       order by p.created_at desc, p.post_id desc
-      limit ${args.limit}
-    ) top
+      limit ${args.limit}`,
+  )
+}
+
+/**
+ * The page's rows and authors for `page`, a statement giving (post_id, score) already ordered
+ * and cut to the page. Scoring and sorting carry only those pairs: a common word matches
+ * thousands of posts, and carrying whole rows joined to their authors through the sort took a
+ * third of the query (6,250 matches: 43 -> 28 ms, EXPLAIN ANALYZE).
+ */
+async function withRowsAndAuthors(db: Db, page: RawBuilder<unknown>, prelude: RawBuilder<unknown> = sql``): Promise<PostHit[]> {
+  const { rows } = await sql<PostHit>`
+    ${prelude}
+    select p.post_id, p.author_id, p.author, p.text, p.hashtags, p.media, p.created_at, p.edited_at,
+           u.username, u.nickname, u.avatar_url, u.profile_version, top.score
+    from (${page}) top
     join posts p on p.post_id = top.post_id
     left join users u on u.user_id = p.author_id
-    order by top.created_at desc, top.post_id desc
+    order by top.score desc, top.post_id desc
   `.execute(db)
   return rows
 }

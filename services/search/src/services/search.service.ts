@@ -78,9 +78,11 @@ export class SearchService {
       throw invalidCursor()
     }
     const asOf = after ? parseTime(after.at) : new Date()
-    const reader = words.length > 0 ? this.#opts.preparedReader : this.#opts.reader
-    const rows = await runBounded(reader, (db) =>
-      searchPosts(db, { words, tags, asOf, limit: limit + 1, after: after && { score: after.s, id: assertUuid(after.id) } }),
+    // Word searches plan the same whatever the words: prepared (see ReaderOptions.prepared).
+    const rows = await this.#bounded(
+      (reader) =>
+        searchPosts(reader, { words, tags, asOf, limit: limit + 1, after: after && { score: after.s, id: assertUuid(after.id) } }),
+      words.length > 0 ? this.#opts.preparedReader : this.#opts.reader,
     )
     const page = rows.slice(0, limit)
     const last = page.at(-1)
@@ -118,8 +120,8 @@ export class SearchService {
    * Runs `work` on the reader, whose statements are read-only and cancelled by Postgres after
    * the timeout (a cancelled search is a 503 SEARCH_TIMEOUT, never a 500 or a query left running).
    */
-  async #bounded<T>(work: (reader: Kysely<SearchDatabase>) => Promise<T>): Promise<T> {
-    return runBounded(this.#opts.reader, work)
+  async #bounded<T>(work: (reader: Kysely<SearchDatabase>) => Promise<T>, reader = this.#opts.reader): Promise<T> {
+    return runBounded(reader, work)
   }
 }
 

@@ -1,6 +1,10 @@
 import type { MediaRef, PostSearchPage } from '@sm/contracts'
 import { newId } from '@sm/platform'
+import { sql } from 'kysely'
 import t from 'tap'
+import { SCHEMA, searchPath } from '../../src/app.ts'
+import { createReader } from '../../src/db/reader.ts'
+import { SearchService } from '../../src/services/search.service.ts'
 import { buildTestApp, eventually, postWritten, registered, summary } from '../helper.ts'
 
 const ctx = await buildTestApp(t)
@@ -15,6 +19,17 @@ const search = async (q: string, query: Record<string, string | number> = {}) =>
   return body
 }
 const texts = async (q: string) => (await search(q)).items.map((item) => item.text)
+/** The ids on `first` and on every page after it, following the cursors. */
+const pagesFrom = async (q: string, first: PostSearchPage, limit: number) => {
+  const ids = first.items.map((item) => item.id)
+  let cursor = first.nextCursor
+  while (cursor) {
+    const page = await search(q, { limit, cursor })
+    ids.push(...page.items.map((item) => item.id))
+    cursor = page.nextCursor
+  }
+  return ids
+}
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString()
 
 t.test('a new post is searchable within a second, shaped like a post', async (t) => {
@@ -138,13 +153,7 @@ t.test('keyset pages are stable: no duplicates or gaps when posts arrive between
   // A brand-new, very relevant post lands between page 1 and page 2.
   await publish('social.post.created', postWritten(by, 'okapi okapi okapi okapi newcomer'))
   await settle()
-  const seen = first.items.map((item) => item.id)
-  let cursor = first.nextCursor
-  while (cursor) {
-    const page = await search('okapi', { limit: 2, cursor })
-    seen.push(...page.items.map((item) => item.id))
-    cursor = page.nextCursor
-  }
+  const seen = await pagesFrom('okapi', first, 2)
   t.same(seen, all, 'the original five, each once, in their original order')
   t.equal((await search('okapi', { limit: 100 })).items.length, 6)
   const wrong = await get('/search/posts', { q: 'other words', cursor: first.nextCursor as string })
@@ -169,13 +178,7 @@ t.test('tag-only pages: newest first, ties by id, each post once, forged positio
   const first = await search('#pagedtag', { limit: 2 })
   await publish('social.post.created', postWritten(by, 'latecomer #pagedtag'))
   await settle()
-  const seen = first.items.map((item) => item.id)
-  let cursor = first.nextCursor
-  while (cursor) {
-    const page = await search('#pagedtag', { limit: 2, cursor })
-    seen.push(...page.items.map((item) => item.id))
-    cursor = page.nextCursor
-  }
+  const seen = await pagesFrom('#pagedtag', first, 2)
   t.same(seen, expected, 'pages of two concatenate to the ranking, ties included, without the latecomer')
   const position = JSON.parse(Buffer.from(first.nextCursor as string, 'base64url').toString())
   t.ok(Number.isInteger(position.s) && position.s > Date.parse(sameTime) * 1000, 'the position is a creation time in microseconds')
@@ -198,6 +201,27 @@ t.test('word searches (prepared statements) stay right past the executions after
   }
   t.same(await texts('zebrafinch0 zebrafinch1'), ['zebrafinch0 and zebrafinch1 together'])
   t.equal((await search('zebrafinch')).items.length, 9, 'the last word as a prefix')
+})
+
+t.test('word searches run as prepared statements, tag-only pages do not', async (t) => {
+  // One connection per reader, so the session asked afterwards is the one that searched.
+  const options = { url: ctx.databaseUrl, schema: SCHEMA, searchPath: await searchPath(ctx.db), timeoutMs: 2_000, poolSize: 1 }
+  const reader = createReader(options)
+  const preparedReader = createReader({ ...options, prepared: true })
+  t.teardown(() => Promise.all([reader.destroy(), preparedReader.destroy()]))
+  await publish('social.post.created', postWritten(by, 'a tagged line #preparedtag'))
+  await settle()
+  const service = new SearchService({ reader, preparedReader })
+  t.equal((await service.posts({ q: 'zebrafinch3', limit: 5 })).items.length, 1)
+  t.equal((await service.posts({ q: '#preparedtag', limit: 5 })).items.length, 1)
+  const prepared = (db: typeof reader) =>
+    sql<{ statement: string }>`select statement from pg_prepared_statements where name like 'sm\_%'`
+      .execute(db)
+      .then(({ rows }) => rows.map((row) => row.statement).filter((text) => !text.includes('pg_prepared_statements')))
+  const words = await prepared(preparedReader)
+  t.equal(words.length, 1, 'the word search was prepared on its reader')
+  t.match(words[0], /ts_rank_cd/)
+  t.same(await prepared(reader), [], 'the tag-only page ran unprepared on the other')
 })
 
 t.test('a post shows its author under their current name after a rename', async (t) => {

@@ -14,6 +14,22 @@ const usernames = async (q: string, query: Record<string, string | number> = {})
   return body.items.map((item) => item.username)
 }
 
+/** Every page of `q`, `limit` at a time, followed through its cursors: the names in order and how many pages. */
+async function allPages(q: string, limit: number): Promise<{ names: string[]; pages: number }> {
+  const names: string[] = []
+  let cursor: string | null = null
+  let pages = 0
+  do {
+    const query: Record<string, string | number> = cursor ? { q, limit, cursor } : { q, limit }
+    const { status, body } = await get<UserSearchPage>('/search/users', query)
+    if (status !== 200) throw new Error(`page ${pages + 1} failed: ${status} ${JSON.stringify(body)}`)
+    names.push(...body.items.map((item) => item.username))
+    cursor = body.nextCursor
+    pages += 1
+  } while (cursor && pages < 50)
+  return { names, pages }
+}
+
 t.test('a registered user is found by username prefix, exact match first, ignoring case, accents and @', async (t) => {
   await publish('auth.user.registered', registered({ username: 'marco_polo_x', nickname: 'Marco' }))
   await publish('auth.user.registered', registered({ username: 'marco' }))
@@ -96,18 +112,8 @@ t.test('results page by keyset: every match once, in order, then a null cursor',
   await settle()
   const all = await usernames('pager_', { limit: 100 })
   t.equal(all.length, 5)
-  const seen: string[] = []
-  let cursor: string | null = null
-  let pages = 0
-  do {
-    const query: Record<string, string | number> = cursor ? { q: 'pager_', limit: 2, cursor } : { q: 'pager_', limit: 2 }
-    const { status, body } = await get<UserSearchPage>('/search/users', query)
-    t.equal(status, 200)
-    seen.push(...body.items.map((item) => item.username))
-    cursor = body.nextCursor
-    pages += 1
-  } while (cursor && pages < 10)
-  t.same(seen, all, 'the pages concatenate to the full ranking')
+  const { names, pages } = await allPages('pager_', 2)
+  t.same(names, all, 'the pages concatenate to the full ranking')
   t.equal(pages, 3)
 })
 
@@ -122,17 +128,7 @@ t.test('pages that cross from name matches into fuzzy-only matches keep the full
   t.ok(all.length > 3, `fuzzy-only matches follow (${all.join(', ')})`)
   const firstPage = await usernames('tiermix', { limit: 2 })
   t.same(firstPage, all.slice(0, 2), 'a page the name matches fill is the head of the same ranking')
-  const seen: string[] = []
-  let cursor: string | null = null
-  let pages = 0
-  do {
-    const query: Record<string, string | number> = cursor ? { q: 'tiermix', limit: 2, cursor } : { q: 'tiermix', limit: 2 }
-    const { body } = await get<UserSearchPage>('/search/users', query)
-    seen.push(...body.items.map((item) => item.username))
-    cursor = body.nextCursor
-    pages += 1
-  } while (cursor && pages < 10)
-  t.same(seen, all, 'the pages concatenate to the full ranking across the tiers')
+  t.same((await allPages('tiermix', 2)).names, all, 'the pages concatenate to the full ranking across the tiers')
 })
 
 t.test('fuzzy pages read nearest first and still concatenate to the exhaustive ranking, ties included', async (t) => {
@@ -164,17 +160,7 @@ t.test('fuzzy pages read nearest first and still concatenate to the exhaustive r
   `.execute(reader)
   const exhaustive = rows.map((row) => row.username)
   t.ok(exhaustive.length >= 25, `${exhaustive.length} users match`)
-  const seen: string[] = []
-  let cursor: string | null = null
-  let pages = 0
-  do {
-    const query: Record<string, string | number> = cursor ? { q: 'kinshipp', limit: 4, cursor } : { q: 'kinshipp', limit: 4 }
-    const { body } = await get<UserSearchPage>('/search/users', query)
-    seen.push(...body.items.map((item) => item.username))
-    cursor = body.nextCursor
-    pages += 1
-  } while (cursor && pages < 30)
-  t.same(seen, exhaustive, 'pages of four concatenate to the exhaustive ranking')
+  t.same((await allPages('kinshipp', 4)).names, exhaustive, 'pages of four concatenate to the exhaustive ranking')
   t.same(await usernames('kinshipp', { limit: 100 }), exhaustive, 'one page of everything is the same ranking')
 })
 

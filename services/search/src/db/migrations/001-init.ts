@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 
 /** The schema an extension lives in: whoever created it first decided, so look it up. */
-async function extensionSchema(db: Kysely<unknown>, name: string): Promise<string> {
+export async function extensionSchema(db: Kysely<unknown>, name: string): Promise<string> {
   const { rows } = await sql<{ schema: string }>`
     select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = ${name}
   `.execute(db)
@@ -10,7 +10,8 @@ async function extensionSchema(db: Kysely<unknown>, name: string): Promise<strin
   return schema
 }
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`
+/** A quoted SQL identifier. */
+export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time and must not depend on today's types
 export async function up(db: Kysely<any>): Promise<void> {

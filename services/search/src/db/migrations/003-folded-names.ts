@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import { extensionSchema, ident } from './001-init.ts'
 
 /**
  * Folded names as stored columns. The expression indexes on `fold(username)` found the rows, but
@@ -9,7 +10,7 @@ import { type Kysely, sql } from 'kysely'
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time and must not depend on today's types
 export async function up(db: Kysely<any>): Promise<void> {
-  const trgm = await trigramSchema(db)
+  const trgm = ident(await extensionSchema(db, 'pg_trgm'))
   await sql`alter table users
     add column username_folded text generated always as (fold(username)) stored,
     add column nickname_folded text generated always as (fold(nickname)) stored`.execute(db)
@@ -26,20 +27,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // biome-ignore lint/suspicious/noExplicitAny: see up()
 export async function down(db: Kysely<any>): Promise<void> {
-  const trgm = await trigramSchema(db)
+  const trgm = ident(await extensionSchema(db, 'pg_trgm'))
   // Dropping the columns drops their indexes: put back 001's expression indexes.
   await sql`alter table users drop column username_folded, drop column nickname_folded`.execute(db)
   await sql.raw(`create index users_username_trgm on users using gin (fold(username) ${trgm}.gin_trgm_ops)`).execute(db)
   await sql.raw(`create index users_nickname_trgm on users using gin (fold(nickname) ${trgm}.gin_trgm_ops)`).execute(db)
   await sql`create index users_username_fold on users (fold(username) text_pattern_ops)`.execute(db)
-}
-
-/** Where pg_trgm lives (001 created it, or found it), quoted for SQL. */
-async function trigramSchema(db: Kysely<unknown>): Promise<string> {
-  const { rows } = await sql<{ schema: string }>`
-    select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'
-  `.execute(db)
-  const schema = rows[0]?.schema
-  if (!schema) throw new Error('extension pg_trgm is not installed')
-  return `"${schema.replace(/"/g, '""')}"`
 }
