@@ -83,13 +83,14 @@ export class Connection {
   // ── Startup: catch up, then go live ──
 
   /**
-   * With `since` (the client's last cursor) everything after it comes from Postgres, up to the
-   * log's end read now (a cursor past it is clamped). Without, the offline queue is drained and
-   * the log is read from `floor` (the user's position read before the live subscription
-   * existed) to its end: what is newer arrives live and is deduplicated by seq, whichever
-   * device drained the queue. One log-position read either way.
+   * `floor` is the user's position read before the live subscription existed; the log is read
+   * from the start to its end, and what is newer arrives live, deduplicated by seq.
+   * With `since` (the client's last cursor) the start is that cursor, clamped to `floor`: a
+   * cursor past it (or garbage) starts from "now", and cannot swallow a message that arrives
+   * while the socket catches up. The offline queue is dropped, the log holds all of it.
+   * Without, the queue is drained and its frames go first, whichever device drained it.
    */
-  async start(since: string | undefined, floor: number | undefined): Promise<void> {
+  async start(since: string | undefined, floor: number): Promise<void> {
     if (since !== undefined) {
       let start: number | undefined
       try {
@@ -98,11 +99,10 @@ export class Connection {
         this.sendError(error, undefined)
       }
       await this.#hub.delivery.drain(this.userId)
-      const top = await this.#hub.currentSeq(this.userId)
-      this.lastSeq = Math.min(start ?? top, top)
-      await this.#fill(top)
+      this.lastSeq = Math.min(start ?? floor, floor)
+      await this.#fill()
     } else {
-      let start = floor ?? 0
+      let start = floor
       const queued = await this.#hub.delivery.drain(this.userId)
       const first = queued[0]
       if (first) {

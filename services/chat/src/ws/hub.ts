@@ -94,8 +94,9 @@ export class Hub {
       return
     }
     this.#all.add(connection)
-    // Only a connection without a cursor starts from "now": its position, read before subscribing.
-    const floor = since === undefined ? await this.currentSeq(connection.userId) : undefined
+    // The user's position before the live subscription exists: a socket without a cursor (or
+    // with one past the log's end) starts here, and everything after it is read or arrives live.
+    const floor = await this.currentSeq(connection.userId)
     let entry = this.#users.get(connection.userId)
     if (!entry) {
       entry = { connections: [], subscription: this.#subscribe(connection.userId), live: false }

@@ -94,6 +94,30 @@ t.test("a resume cursor past the log's end is clamped; a garbage one is refused 
   await Promise.all([ahead.close(), garbage.close()])
 })
 
+t.test('a message that lands while a resuming socket catches up reaches it, whatever its cursor', async (t) => {
+  const alice = await chat.user()
+  const bob = await chat.user()
+  const first = await alice.client.chat.send({ clientId: cid(), to: bob.id, text: 'before' })
+  const { createRedis } = await import('@sm/platform')
+  const redis = createRedis(TEST_REDIS_URL, chat.namespace)
+  t.teardown(() => redis.disconnect())
+  // A long stale offline queue slows the catch-up after presence is set: the window in which the
+  // message below used to be counted as already seen (the socket's position was read too late).
+  const stale = JSON.stringify({ seq: 1, frame: { type: 'presence', userId: alice.id, online: false } })
+  const staleQueue = Array.from({ length: 50_000 }, () => stale)
+  for (const since of [encodeCursor(10_000), 'garbage']) {
+    await redis.rpush(`queue:${bob.id}`, ...staleQueue)
+    const socket = await bob.client.chat.connect({ since })
+    // Polled back to back, not every 20 ms: the send must land while the queue is read.
+    const deadline = Date.now() + 5_000
+    while ((await redis.exists(`conns:${bob.id}`)) === 0) if (Date.now() > deadline) throw new Error('bob never came online')
+    const next = await alice.client.chat.send({ clientId: cid(), conversationId: first.conversationId, text: `while ${since}` })
+    t.match(await socket.next('message.new'), { message: { id: next.id } }, `since ${since}`)
+    await socket.close()
+    await until(async () => (await redis.exists(`conns:${bob.id}`)) === 0, 5_000, 'bob offline')
+  }
+})
+
 t.test('delivered receipts from many conversations at once: each sender hears its own, cursors and messages stamped', async (t) => {
   const bob = await chat.user()
   const senders = await Promise.all(Array.from({ length: 6 }, () => chat.user()))
