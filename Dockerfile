@@ -45,4 +45,6 @@ USER node
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "const p=process.env.PORT||{auth:3001,social:3002,media:3003,search:3004,chat:3005,gateway:8080}[process.env.SERVICE];fetch('http://127.0.0.1:'+p+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Shell form only to pick the path; `exec` makes node PID 1 so it receives SIGTERM directly.
-CMD dir="services/$SERVICE"; [ "$SERVICE" != gateway ] || dir=gateway; exec node "$dir/src/server.ts"
+# The package's `nodeFlags` (heap sizes V8 fixes at start-up), as scripts/start.ts passes them.
+CMD dir="services/$SERVICE"; [ "$SERVICE" != gateway ] || dir=gateway; \
+  exec node $(node -p "(require('./$dir/package.json').nodeFlags || []).join(' ')") "$dir/src/server.ts"

@@ -4,7 +4,7 @@
  * then runs its own migrations). Ctrl-C (or SIGTERM) stops them all cleanly.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -35,7 +35,9 @@ const children: ChildProcess[] = []
 let stopping = false
 
 function launch(name: string, entry: string, extraEnv: Record<string, string>): void {
-  const child = spawn(process.execPath, [join(root, entry)], {
+  // Heap sizes V8 fixes at start-up, from the package's `nodeFlags` (as @sm/testing's stack does).
+  const manifest = JSON.parse(readFileSync(join(root, dirname(dirname(entry)), 'package.json'), 'utf8')) as { nodeFlags?: string[] }
+  const child = spawn(process.execPath, [...(manifest.nodeFlags ?? []), join(root, entry)], {
     cwd: root,
     env: { ...env, ...shared, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,11 +47,22 @@ export interface RunningProcess {
   stop(): Promise<void>
 }
 
+/**
+ * The Node flags a process must start with, from its package.json `nodeFlags`: heap sizes, which
+ * V8 fixes at start-up (social's README says why it sets one). scripts/start.ts and the
+ * Dockerfile read the same field.
+ */
+function nodeFlagsOf(entry: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(repoRoot, dirname(dirname(entry)), 'package.json'), 'utf8')) as { nodeFlags?: string[] }
+  return manifest.nodeFlags ?? []
+}
+
 /** Starts one service (or the gateway) as its own Node process and waits for `/health`. */
 export async function startProcess(name: ServiceName | 'gateway', env: Record<string, string>): Promise<RunningProcess> {
   const port = await freePort()
   const output: string[] = []
-  const child = spawn(process.execPath, [join(repoRoot, entryPoints[name])], {
+  const entry = entryPoints[name]
+  const child = spawn(process.execPath, [...nodeFlagsOf(entry), join(repoRoot, entry)], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],

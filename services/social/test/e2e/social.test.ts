@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { crc32, deflateSync } from 'node:zlib'
@@ -15,6 +15,17 @@ const stack = await startStack({
 t.teardown(async () => {
   await stack.stop()
   await rm(mediaRoot, { recursive: true, force: true })
+})
+
+t.test("social starts with its package's nodeFlags (an 8 MB young generation; README › Garbage collection)", async (t) => {
+  const pid = stack.services.social?.process.pid as number
+  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
+  t.ok(argv.includes('--max-semi-space-size=8'), argv.join(' '))
+  const gateway = (await readFile(`/proc/${stack.gateway.process.pid}/cmdline`, 'utf8')).split('\0')
+  t.notOk(
+    gateway.some((arg) => arg.startsWith('--max-semi-space-size')),
+    'a package without nodeFlags starts with none',
+  )
 })
 
 /** A valid 2×2 PNG built in code. */
