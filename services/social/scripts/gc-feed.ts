@@ -7,43 +7,18 @@
  * Usage: node services/social/scripts/gc-feed.ts [rate=400] [seconds=15] [node flags...]
  * e.g.   node services/social/scripts/gc-feed.ts 400 15 --max-semi-space-size=8
  */
-import { spawn } from 'node:child_process'
 import { openSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { createTestDatabase, freePort, newKeyPair, repoRoot, signAccessToken, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
+import { signAccessToken } from '@sm/testing'
 import { runLoad } from '../../../packages/bench/src/load/run.ts'
 import { defaultSeed, seedSocial } from '../../../packages/bench/src/seed/social.ts'
+import { startSocialProcess } from './social-process.ts'
 
 const [rateArg, secondsArg, ...flags] = process.argv.slice(2)
 const rate = Number(rateArg ?? 400)
 const seconds = Number(secondsArg ?? 15)
-const db = await createTestDatabase('gcfeed')
-const keys = newKeyPair()
-const port = await freePort()
 const gcLog = `/tmp/social-gc-${Date.now()}.log`
-const child = spawn(process.execPath, ['--trace-gc-nvp', ...flags, join(repoRoot, 'services/social/src/server.ts')], {
-  env: {
-    ...process.env,
-    DATABASE_URL: db.url,
-    NATS_URL: TEST_NATS_URL,
-    REDIS_URL: TEST_REDIS_URL,
-    NAMESPACE: db.namespace,
-    JWT_PUBLIC_KEY: keys.publicPem,
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    FANOUT_FOLLOWER_LIMIT: String(defaultSeed.fanoutFollowerLimit),
-  },
-  stdio: ['ignore', openSync(gcLog, 'w'), 'inherit'],
-})
-process.on('exit', () => child.kill('SIGKILL'))
-const base = `http://127.0.0.1:${port}`
-while (
-  !(await fetch(`${base}/health`).then(
-    (r) => r.ok,
-    () => false,
-  ))
-)
-  await new Promise((r) => setTimeout(r, 100))
+const social = await startSocialProcess({ nodeArgs: ['--trace-gc-nvp', ...flags], stdout: openSync(gcLog, 'w') })
+const { base, db, keys } = social
 const seeded = await seedSocial(db.url, { ...defaultSeed, posts: 300_000 })
 const sample = [...seeded.users].sort((a, b) => b.following - a.following).slice(0, 1000)
 const requests = sample.map((u) => ({
@@ -55,9 +30,7 @@ for (const r of requests) await fetch(`${base}/feed`, { headers: r.headers })
 const skip = readFileSync(gcLog, 'utf8').split('\n').length
 const result = await runLoad({ kind: 'rate', target: { url: base, requests }, rate, durationS: seconds, warmupS: 3, connections: 50 })
 const lines = readFileSync(gcLog, 'utf8').split('\n').slice(skip)
-child.kill('SIGTERM')
-await new Promise((r) => child.once('exit', r))
-await db.drop()
+await social.stop()
 
 const field = (line: string, name: string) => Number(new RegExp(`\\b${name}=([0-9.]+)`).exec(line)?.[1] ?? Number.NaN)
 const stats = (values: number[]) => {

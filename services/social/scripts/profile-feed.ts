@@ -5,52 +5,27 @@
  * scavenge during the load (survivors-probe.ts): the objects that make social's GC pauses long.
  * Usage: node services/social/scripts/profile-feed.ts [/feed | deep | /users/:username/posts | compose] [--survivors]
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createTestDatabase, freePort, newKeyPair, repoRoot, signAccessToken, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
+import { repoRoot, signAccessToken } from '@sm/testing'
 import { printCpuProfile } from '../../../packages/bench/src/cpu-profile.ts'
 import { seedSocial } from '../../../packages/bench/src/seed/social.ts'
 import { printSurvivors, survivorsProbePath } from '../../../packages/bench/src/survivors.ts'
+import { startSocialProcess } from './social-process.ts'
 
 const survivors = process.argv.includes('--survivors')
 const path = process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? '/feed'
-const db = await createTestDatabase('prof')
-const keys = newKeyPair()
-const port = await freePort()
 const profDir = `/tmp/social-prof-${Date.now()}`
 mkdirSync(profDir)
 const survivorsTrigger = join(profDir, 'survivors.go')
 const survivorsOut = join(profDir, 'survivors.json')
 const profiler = survivors ? ['--import', survivorsProbePath] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]
-const child = spawn(process.execPath, [...profiler, join(repoRoot, 'services/social/src/server.ts')], {
-  env: {
-    ...process.env,
-    SURVIVORS_TRIGGER: survivorsTrigger,
-    SURVIVORS_OUT: survivorsOut,
-    DATABASE_URL: db.url,
-    NATS_URL: TEST_NATS_URL,
-    REDIS_URL: TEST_REDIS_URL,
-    NAMESPACE: db.namespace,
-    JWT_PUBLIC_KEY: keys.publicPem,
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    FANOUT_FOLLOWER_LIMIT: '2000',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
+const social = await startSocialProcess({
+  nodeArgs: profiler,
+  env: { SURVIVORS_TRIGGER: survivorsTrigger, SURVIVORS_OUT: survivorsOut },
 })
-process.on('exit', () => child.kill('SIGKILL'))
-const base = `http://127.0.0.1:${port}`
-for (;;) {
-  if (
-    await fetch(`${base}/health`).then(
-      (r) => r.ok,
-      () => false,
-    )
-  )
-    break
-  await new Promise((r) => setTimeout(r, 100))
-}
+const { child, base, db, keys } = social
 const seeded = await seedSocial(db.url, {
   users: 2000,
   followsPerUser: 20,
@@ -121,9 +96,7 @@ console.log(
   'CPU seconds during the load:',
   Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k] ?? 0) - (before[k] ?? 0)) / 100])),
 )
-child.kill('SIGTERM')
-await new Promise((r) => child.once('exit', r))
-await db.drop()
+await social.stop()
 
 if (survivors) printSurvivors(survivorsOut)
 else printCpuProfile(profDir, 40)

@@ -1,4 +1,5 @@
 import type { ChatMessage } from '@sm/contracts'
+import { createRedis } from '@sm/platform'
 import { startProcess, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
 import t from 'tap'
 import { moveDeliveredCursors } from '../../src/repositories/receipts.repository.ts'
@@ -6,6 +7,9 @@ import { encodeCursor } from '../../src/services/views.ts'
 import { buildTestChat, cid, fastEnv, until } from '../helper.ts'
 
 const chat = await buildTestChat(t, { FRAME_BURST: '400', FRAME_RATE_PER_S: '200' })
+// The test's own view of chat's Redis keys (offline queues, live connections), on its namespace.
+const redis = createRedis(TEST_REDIS_URL, chat.namespace)
+t.teardown(() => redis.disconnect())
 
 t.test('offline: 50 messages, an edit and a delete arrive in seq order from the queue, and the same from sync', async (t) => {
   const alice = await chat.user()
@@ -69,9 +73,6 @@ t.test('only users with no live socket are queued: a sender online here is not, 
   const bob = await chat.user()
   const a = await alice.client.chat.connect()
   await a.sendMessage({ clientId: cid(), to: bob.id, text: 'queued for bob' })
-  const { createRedis } = await import('@sm/platform')
-  const redis = createRedis(TEST_REDIS_URL, chat.namespace)
-  t.teardown(() => redis.disconnect())
   t.equal(await redis.llen(`queue:${bob.id}`), 1, 'offline recipient')
   t.equal(await redis.exists(`queue:${alice.id}`), 0, "the sender's own copy went live only")
   await a.close()
@@ -98,9 +99,6 @@ t.test('a message that lands while a resuming socket catches up reaches it, what
   const alice = await chat.user()
   const bob = await chat.user()
   const first = await alice.client.chat.send({ clientId: cid(), to: bob.id, text: 'before' })
-  const { createRedis } = await import('@sm/platform')
-  const redis = createRedis(TEST_REDIS_URL, chat.namespace)
-  t.teardown(() => redis.disconnect())
   // A long stale offline queue slows the catch-up after presence is set: the window in which the
   // message below used to be counted as already seen (the socket's position was read too late).
   const stale = JSON.stringify({ seq: 1, frame: { type: 'presence', userId: alice.id, online: false } })
@@ -183,10 +181,7 @@ t.test('the Redis queue is optional: with it gone, sync still returns everything
   const alice = await chat.user()
   const bob = await chat.user()
   const m = await alice.client.chat.send({ clientId: cid(), to: bob.id, text: 'lost queue' })
-  const { createRedis } = await import('@sm/platform')
-  const redis = createRedis(TEST_REDIS_URL, chat.namespace)
   await redis.del(`queue:${bob.id}`)
-  redis.disconnect()
   const b = await bob.client.chat.connect()
   await b.ping()
   t.notOk(

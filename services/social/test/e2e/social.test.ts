@@ -17,7 +17,7 @@ t.teardown(async () => {
   await rm(mediaRoot, { recursive: true, force: true })
 })
 
-t.test("social starts with its package's nodeFlags (an 8 MB young generation; README › Garbage collection)", async (t) => {
+t.test("social starts with its package's nodeFlags (an 8 MB young generation; README › Under load)", async (t) => {
   const pid = stack.services.social?.process.pid as number
   const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
   t.ok(argv.includes('--max-semi-space-size=8'), argv.join(' '))
