@@ -1,8 +1,9 @@
 import type { ChatMessage } from '@sm/contracts'
 import { createRedis } from '@sm/platform'
 import { startProcess, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
+import { sql } from 'kysely'
 import t from 'tap'
-import { moveDeliveredCursors } from '../../src/repositories/receipts.repository.ts'
+import { deliveredCursorsStatement, moveDeliveredCursors } from '../../src/repositories/receipts.repository.ts'
 import { encodeCursor } from '../../src/services/views.ts'
 import { buildTestChat, cid, fastEnv, until } from '../helper.ts'
 
@@ -175,6 +176,59 @@ t.test('one statement moves a batch of delivered cursors: forward only, each sta
     'a cursor never moves back',
   )
   t.equal(bobToAnn.seq, 3)
+})
+
+type PlanNode = {
+  'Node Type': string
+  'Relation Name'?: string
+  'Actual Rows': number
+  'Actual Loops': number
+  'Rows Removed by Filter'?: number
+  Plans?: PlanNode[]
+}
+
+/** Rows of `table` a plan read (returned or filtered out), over all its scans of it. */
+function rowsRead(node: PlanNode, table: string): number {
+  const own =
+    node['Relation Name'] === table && node['Node Type'] !== 'ModifyTable'
+      ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0)) * node['Actual Loops']
+      : 0
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child, table), 0)
+}
+
+t.test('a delivered receipt reads the messages it moves over, not the conversation history', async (t) => {
+  const [ann, bob] = await Promise.all([chat.user(), chat.user()])
+  const first = await ann.client.chat.send({ clientId: cid(), to: bob.id, text: 'h1' })
+  const conversationId = first.conversationId
+  // A long history, written straight to the table: 3,000 messages from ann, all delivered.
+  await sql`insert into messages (id, conversation_id, seq, sender_id, client_id, kind, text, delivered_at)
+    select gen_random_uuid(), ${conversationId}::uuid, g, ${ann.id}::uuid, 'history-' || g, 'text', 'h' || g, now()
+    from generate_series(2, 3000) g`.execute(chat.db)
+  await sql`update conversations set last_seq = 3000 where id = ${conversationId}::uuid`.execute(chat.db)
+  t.equal((await moveDeliveredCursors(chat.db, [{ userId: bob.id, conversationId, seq: 3000 }])).length, 1)
+  await ann.client.chat.send({ clientId: cid(), conversationId, text: 'new 1' })
+  await ann.client.chat.send({ clientId: cid(), conversationId, text: 'new 2' })
+
+  const statement = deliveredCursorsStatement([{ userId: bob.id, conversationId, seq: 3002 }])
+  const { rows } = await sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>`explain (analyze, format json) ${statement}`.execute(chat.db)
+  const plan = rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode
+  const read = rowsRead(plan, 'messages')
+  t.ok(read >= 2 && read <= 4, `messages read: ${read} (the two new ones, not 3,000)`)
+  const stamped = await chat.db
+    .selectFrom('messages')
+    .select(['text', 'deliveredAt'])
+    .where('conversationId', '=', conversationId)
+    .where('seq', '>', 3000)
+    .orderBy('seq')
+    .execute()
+  t.same(
+    stamped.map((m) => [m.text, m.deliveredAt !== null]),
+    [
+      ['new 1', true],
+      ['new 2', true],
+    ],
+    'and stamps them',
+  )
 })
 
 t.test('the Redis queue is optional: with it gone, sync still returns everything', async (t) => {
