@@ -14,6 +14,8 @@ export interface InfrastructureOptions {
   config: { DATABASE_URL: string; REDIS_URL: string; NATS_URL: string; namespace: string }
   poolSize?: number
   prepared?: boolean
+  /** Server settings for every pooled connection (`createDb`'s `settings`). */
+  dbSettings?: Record<string, string>
 }
 
 export interface Infrastructure<DB> {
@@ -38,7 +40,13 @@ export async function openInfrastructure<DB>(
   const { config } = opts
   await ensureDatabase(config.DATABASE_URL)
   await migrateToLatest(config.DATABASE_URL, opts.schema, opts.migrations)
-  const db = createDb<DB>({ url: config.DATABASE_URL, schema: opts.schema, poolSize: opts.poolSize, prepared: opts.prepared })
+  const db = createDb<DB>({
+    url: config.DATABASE_URL,
+    schema: opts.schema,
+    poolSize: opts.poolSize,
+    prepared: opts.prepared,
+    settings: opts.dbSettings,
+  })
   const redis = opts.redis === false ? undefined : createRedis(config.REDIS_URL, config.namespace)
   const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: opts.name })
   const readiness: Record<string, () => Promise<unknown>> = {

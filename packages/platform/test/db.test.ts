@@ -1,7 +1,8 @@
-import { createTestDatabase } from '@sm/testing'
+import { createTestDatabase, dropNamespace, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
 import { sql } from 'kysely'
 import t from 'tap'
 import { createDb, startupOptions } from '../src/db.ts'
+import { openInfrastructure } from '../src/infrastructure.ts'
 
 t.test('start-up options escape what libpq would split on', async (t) => {
   t.equal(startupOptions({ a: 'x', b: 'one two', c: 'back\\slash' }), '-c a=x -c b=one\\ two -c c=back\\\\slash')
@@ -28,4 +29,25 @@ t.test('a pool starts every connection with its settings, values whole', async (
   t.teardown(() => plain.destroy())
   const defaults = await sql<{ path: string }>`select current_setting('search_path') as path`.execute(plain)
   t.equal(defaults.rows[0]?.path, 'public', 'without settings, the search path is the schema')
+})
+
+t.test("a service's infrastructure opens its pool with the service's settings", async (t) => {
+  const database = await createTestDatabase('platform')
+  t.teardown(() => database.drop())
+  const config = { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, NATS_URL: TEST_NATS_URL, namespace: database.namespace }
+  const infra = await openInfrastructure<unknown>({
+    name: 'probe',
+    schema: 'probe',
+    migrations: {},
+    config,
+    redis: false,
+    dbSettings: { plan_cache_mode: 'force_generic_plan' },
+  })
+  t.teardown(async () => {
+    const quiet = () => {}
+    await infra.close({ error: quiet, warn: quiet, info: quiet, debug: quiet })
+    await dropNamespace(database.namespace)
+  })
+  const { rows } = await sql<{ mode: string }>`select current_setting('plan_cache_mode') as mode`.execute(infra.db)
+  t.equal(rows[0]?.mode, 'force_generic_plan')
 })
