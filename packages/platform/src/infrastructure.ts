@@ -16,6 +16,8 @@ export interface InfrastructureOptions {
   prepared?: boolean
   /** Server settings for every pooled connection (`createDb`'s `settings`). */
   dbSettings?: Record<string, string>
+  /** NATS does not echo this service's own publishes back to its subscriptions. */
+  natsNoEcho?: boolean
 }
 
 export interface Infrastructure<DB> {
@@ -48,7 +50,7 @@ export async function openInfrastructure<DB>(
     settings: opts.dbSettings,
   })
   const redis = opts.redis === false ? undefined : createRedis(config.REDIS_URL, config.namespace)
-  const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: opts.name })
+  const bus = await connectBus({ url: config.NATS_URL, namespace: config.namespace, name: opts.name, noEcho: opts.natsNoEcho })
   const readiness: Record<string, () => Promise<unknown>> = {
     postgres: () => sql`select 1`.execute(db),
     nats: () => bus.nc.flush(),

@@ -21,13 +21,26 @@ export const streamName = (namespace: string) => `${namespace.toUpperCase()}_EVE
  * 30 days (EVENT_RETENTION_DAYS) so a new or rebuilt consumer (e.g. search's index rebuild)
  * can replay them; the 2-minute duplicate window is what makes `Nats-Msg-Id` dedupe work.
  */
-export async function connectBus(opts: { url: string; namespace: string; name: string; retentionDays?: number }): Promise<Bus> {
+export async function connectBus(opts: {
+  url: string
+  namespace: string
+  name: string
+  retentionDays?: number
+  /** The server does not send this connection what it published itself (see chat's Delivery). */
+  noEcho?: boolean
+}): Promise<Bus> {
   // noAsyncTraces: nats.js otherwise builds two Errors (stack captures) for every request and
   // every JetStream publish, in case it fails: chat's busy CPU in nats.js error constructors went
   // from 3.0% to 1.7% at 150 msg/s (what is left is the Error its cancel() makes after every
   // answer). Failures are reported with their subject by our own wrappers (request-reply.ts,
   // the relay's log line), which never used that stack.
-  const nc = await connect({ servers: opts.url, name: opts.name, maxReconnectAttempts: -1, noAsyncTraces: true })
+  const nc = await connect({
+    servers: opts.url,
+    name: opts.name,
+    maxReconnectAttempts: -1,
+    noAsyncTraces: true,
+    noEcho: opts.noEcho ?? false,
+  })
   const jsm = await jetstreamManager(nc)
   const stream = streamName(opts.namespace)
   const config = {

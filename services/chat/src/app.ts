@@ -47,6 +47,9 @@ export async function buildApp(config: ChatConfig): Promise<App> {
     // 0.2 ms of execution. Every chat statement is a key or key-range lookup, which a generic
     // plan serves as well.
     dbSettings: { plan_cache_mode: 'force_generic_plan' },
+    // Frames for this instance's own sockets are handed over in-process (Delivery.send); NATS
+    // carries them to the other instances only.
+    natsNoEcho: true,
   })
   const { db, redis, bus } = infra
   // Open a few pooled connections now, so the first messages do not pay for connecting.

@@ -38,6 +38,8 @@ export class Delivery {
    * own copy of every message takes this path.
    */
   isLiveHere: (userId: string) => boolean = () => false
+  /** Offers a frame to this instance's sockets of the user (set by the hub). */
+  deliverHere: (userId: string, envelope: LiveEnvelope) => void = () => {}
 
   constructor(opts: { bus: Bus; redis: Redis; queueMax: number; queueTtlS: number }) {
     this.#bus = opts.bus
@@ -51,9 +53,16 @@ export class Delivery {
    * Live first (delivery latency never waits for Redis), then the queue if the user has no
    * socket anywhere. A socket opening in between cannot miss the frame: on connect it reads
    * whatever the queue lacks from Postgres, up to a position taken after it subscribed.
+   *
+   * Live is two ways at once. The NATS publish reaches the user's sockets on other instances:
+   * chat's connection is made with `noEcho`, so the server does not send it back here. This
+   * instance's own sockets get the frame in-process, without the round trip through the NATS
+   * server (a publish, the server's turn, a read and a parse, on a box where each hop is a
+   * context switch). Either way a socket takes it through the same seq gate.
    */
   async send(userId: string, envelope: LiveEnvelope): Promise<void> {
     this.#bus.nc.publish(userSubject(this.#bus.namespace, userId), JSON.stringify(envelope))
+    this.deliverHere(userId, envelope)
     if (envelope.seq === undefined || this.isLiveHere(userId)) return
     const entry = JSON.stringify({ seq: envelope.seq, frame: envelope.frame })
     await this.#redis.queueIfOffline(`conns:${userId}`, `queue:${userId}`, entry, this.#queueMax, this.#queueTtlS)

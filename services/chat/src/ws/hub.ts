@@ -72,6 +72,7 @@ export class Hub {
     this.chat = deps.chat
     this.delivery = deps.delivery
     this.delivery.isLiveHere = (userId) => this.#users.get(userId)?.live === true
+    this.delivery.deliverHere = (userId, envelope) => this.#offer(userId, envelope)
   }
 
   start(): void {
@@ -114,7 +115,11 @@ export class Hub {
     if (connection.ws.readyState !== connection.ws.OPEN) await this.detach(connection)
   }
 
-  /** The user's live subject. Its callback holds the user id only, not the connection that opened it. */
+  /**
+   * The user's live subject: frames published by the other instances (this one's own come
+   * in-process, see Delivery.send). Its callback holds the user id only, not the connection
+   * that opened it.
+   */
   #subscribe(userId: string): Subscription {
     const { bus } = this.#d
     return bus.nc.subscribe(userSubject(bus.namespace, userId), {
@@ -127,9 +132,13 @@ export class Hub {
           this.#d.log.warn({ err }, 'chat: malformed live frame dropped')
           return
         }
-        for (const conn of this.#users.get(userId)?.connections ?? []) conn.offer(envelope)
+        this.#offer(userId, envelope)
       },
     })
+  }
+
+  #offer(userId: string, envelope: LiveEnvelope): void {
+    for (const conn of this.#users.get(userId)?.connections ?? []) conn.offer(envelope)
   }
 
   async detach(connection: Connection): Promise<void> {
