@@ -27,6 +27,8 @@ import { PresenceStore } from './services/presence.service.ts'
 import { Hub } from './ws/hub.ts'
 
 export const SCHEMA = 'chat'
+const RELAY_POLL_MS = 500
+const RELAY_COALESCE_MS = 50
 
 /**
  * The chat service: 1-on-1 conversations over REST and WebSocket. Postgres is the source of
@@ -62,7 +64,10 @@ export async function buildApp(config: ChatConfig): Promise<App> {
     readiness: infra.readiness,
   })
 
-  const relay = new OutboxRelay(db, bus, app.log)
+  // Relay passes at least 50 ms apart (10 ms elsewhere): at 150 msg/s the relay's passes, each
+  // BEGIN, claim, publish and COMMIT, were 7.7% of chat's CPU, and no service waits on chat's
+  // events (nothing consumes chat.message.created or chat.presence.changed yet).
+  const relay = new OutboxRelay(db, bus, app.log, RELAY_POLL_MS, RELAY_COALESCE_MS)
   relay.start()
   const presence = new PresenceStore(redis, config.namespace)
   const media = new MediaClient(bus, app.log, config.MEDIA_TIMEOUT_MS)
