@@ -85,13 +85,18 @@ function preparedPool(inner: pg.Pool): PostgresPool {
   }
 }
 
-/** Kysely over the service's schema: snake_case in SQL, camelCase in code. */
+/**
+ * Kysely over the service's schema: snake_case in SQL, camelCase in code. Table names stay
+ * unqualified and resolve through the connections' `search_path`, which starts with the schema,
+ * as raw SQL always did. (Kysely's `withSchema` qualified them by walking every query's tree
+ * again: 2.3% of chat's CPU at 150 msg/s under `perf`, for names that already resolved.)
+ */
 export function createDb<DB>({ url, schema, poolSize = 10, prepared = false, settings = {} }: DbOptions): Kysely<DB> {
   const connections = pool(url, schema, poolSize, settings)
   return new Kysely<DB>({
     dialect: new PostgresDialect({ pool: prepared ? preparedPool(connections) : connections }),
     plugins: [new CamelCasePlugin()],
-  }).withSchema(schema)
+  })
 }
 
 /** Creates the database named in the URL if it is missing (local start and tests). */

@@ -31,6 +31,24 @@ t.test('a pool starts every connection with its settings, values whole', async (
   t.equal(defaults.rows[0]?.path, 'public', 'without settings, the search path is the schema')
 })
 
+t.test("a query builder's table names resolve in the service's schema, not in public", async (t) => {
+  const database = await createTestDatabase('platform')
+  t.teardown(() => database.drop())
+  const admin = createDb<unknown>({ url: database.url, schema: 'public', poolSize: 1 })
+  t.teardown(() => admin.destroy())
+  await sql`create schema svc`.execute(admin)
+  await sql`create table public.items (label text)`.execute(admin)
+  await sql`create table svc.items (label text)`.execute(admin)
+  await sql`insert into public.items values ('public one')`.execute(admin)
+  await sql`insert into svc.items values ('service one')`.execute(admin)
+  const db = createDb<{ items: { label: string } }>({ url: database.url, schema: 'svc', poolSize: 1, prepared: true })
+  t.teardown(() => db.destroy())
+  t.same(await db.selectFrom('items').select('label').execute(), [{ label: 'service one' }])
+  await db.insertInto('items').values({ label: 'inserted' }).execute()
+  const { rows } = await sql<{ count: number }>`select count(*)::int as count from svc.items`.execute(admin)
+  t.equal(rows[0]?.count, 2, 'writes land there too')
+})
+
 t.test("a service's infrastructure opens its pool with the service's settings", async (t) => {
   const database = await createTestDatabase('platform')
   t.teardown(() => database.drop())
