@@ -6,10 +6,11 @@
  * Usage: node services/social/scripts/profile-feed.ts [/feed | deep | /users/:username/posts | compose] [--survivors]
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot, signAccessToken } from '@sm/testing'
 import { printCpuProfile } from '../../../packages/bench/src/cpu-profile.ts'
+import { cpuSecondsBetween, cpuSnapshot } from '../../../packages/bench/src/proc.ts'
 import { seedSocial } from '../../../packages/bench/src/seed/social.ts'
 import { printSurvivors, survivorsProbePath } from '../../../packages/bench/src/survivors.ts'
 import { startSocialProcess } from './social-process.ts'
@@ -62,40 +63,14 @@ if (path === 'deep') {
 }
 const jobFile = join(profDir, 'job.json')
 writeFileSync(jobFile, JSON.stringify({ kind: 'saturate', target: { url: base, requests }, connections: 20, durationS: 8 }))
-const ticks = () => {
-  const result: Record<string, number> = {}
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const label =
-        Number(pid) === child.pid
-          ? 'social'
-          : name.startsWith('postgres')
-            ? 'postgres'
-            : name.startsWith('redis')
-              ? 'redis'
-              : name.startsWith('nats')
-                ? 'nats'
-                : name === 'node'
-                  ? 'other node'
-                  : 'other'
-      result[label] = (result[label] ?? 0) + Number(fields[11]) + Number(fields[12])
-    } catch {}
-  }
-  return result
-}
+const ticks = () => cpuSnapshot({ social: child.pid as number })
 // The load runs synchronously below: the probe starts sampling as soon as it sees this file.
 if (survivors) writeFileSync(survivorsTrigger, '')
 const before = ticks()
 const out = execFileSync(process.execPath, [join(repoRoot, 'packages/bench/src/load/worker.ts'), jobFile], { encoding: 'utf8' })
 console.log(out.trim())
 const after = ticks()
-console.log(
-  'CPU seconds during the load:',
-  Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k] ?? 0) - (before[k] ?? 0)) / 100])),
-)
+console.log('CPU seconds during the load:', cpuSecondsBetween(before, after))
 await social.stop()
 
 if (survivors) printSurvivors(survivorsOut)

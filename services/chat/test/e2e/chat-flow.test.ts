@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { ApiError, Client } from '@sm/client'
 import { type RunningProcess, startProcess, startStack, TEST_NATS_URL, TEST_REDIS_URL } from '@sm/testing'
 import t from 'tap'
@@ -29,6 +30,13 @@ const gateway2 = await startProcess('gateway', {
   CHAT_URL: chat2.url,
 })
 extra.push(gateway2)
+
+t.test("chat starts with its package's nodeFlags (an 8 MB young generation; README › Throughput)", async (t) => {
+  for (const process of [stack.services.chat, chat2]) {
+    const argv = (await readFile(`/proc/${process?.process.pid}/cmdline`, 'utf8')).split('\0')
+    t.ok(argv.includes('--max-semi-space-size=8'), argv.join(' '))
+  }
+})
 
 // A 1×1 PNG: media sniffs the bytes.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
