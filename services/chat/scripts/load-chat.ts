@@ -37,7 +37,7 @@ try {
   const result = await runWsLoad(
     { mode: 'chat', url, users, pairs, rate, durationS: seconds, graceS: 3, connectConcurrency: 50 },
     (phase) => {
-      if (phase !== 'connected') return
+      if (phase !== 'measuring') return
       chatBefore = userAndSystem(chatPid)
       machineBefore = cpuSnapshot(named)
     },
@@ -50,7 +50,7 @@ try {
       `delivery p50/p99 ${result.deliveryLatencyMs.p50}/${result.deliveryLatencyMs.p99} ms; ` +
       `chat CPU per message ${perMessage(chatBefore[0], chatAfter[0])} ms user + ${perMessage(chatBefore[1], chatAfter[1])} ms system`,
   )
-  console.log('CPU seconds from connected to done:', machine)
+  console.log('CPU seconds over the measured messages:', machine)
 } finally {
   await stack.stop()
 }

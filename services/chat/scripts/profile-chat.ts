@@ -28,7 +28,7 @@ try {
   const job = { mode: 'chat' as const, url, users, pairs, rate, durationS: seconds, graceS: 5, connectConcurrency: 50 }
   let before = 0
   const result = await runWsLoad(job, (phase) => {
-    if (phase === 'connected') before = cpuSeconds(chatPid)
+    if (phase === 'measuring') before = cpuSeconds(chatPid)
   })
   const used = cpuSeconds(chatPid) - before
   console.log(

@@ -24,13 +24,14 @@ export interface WsResult {
   loadGeneratorCpu: number
 }
 
-export type WsPhase = 'warm' | 'step' | 'connected'
+export type WsPhase = 'warm' | 'step' | 'connected' | 'measuring'
 
 /**
  * Runs a WebSocket job in its own process. `atPhase` runs once the job's warm-up sockets are
  * open (`warm`, only with `warmSockets`), after each but the last of the `memorySteps` parts of
  * the rest (`step`), and once every socket is open (`connected`), before any message is sent:
- * sample memory there.
+ * sample memory there. `measuring` comes after the priming messages and the warm-up, just before
+ * the measured messages: take CPU readings there.
  */
 export function runWsLoad(job: WsJob, atPhase: (phase: WsPhase) => Promise<void> | void = () => undefined): Promise<WsResult> {
   return new Promise((resolve, reject) => {
@@ -44,7 +45,7 @@ export function runWsLoad(job: WsJob, atPhase: (phase: WsPhase) => Promise<void>
     })
     const lines = createInterface({ input: child.stdout })
     lines.on('line', (line) => {
-      if (line === 'warm' || line === 'step' || line === 'connected') {
+      if (line === 'warm' || line === 'step' || line === 'connected' || line === 'measuring') {
         Promise.resolve(atPhase(line)).then(
           () => child.stdin.write('go\n'),
           (error: unknown) => {

@@ -102,7 +102,7 @@ async function connectRange(from: number, to: number): Promise<void> {
 
 const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
 /** Tells the parent where we are and waits for its `go`. */
-async function checkpoint(phase: 'warm' | 'step' | 'connected'): Promise<void> {
+async function checkpoint(phase: 'warm' | 'step' | 'connected' | 'measuring'): Promise<void> {
   process.stdout.write(`${phase}\n`)
   for (;;) {
     const { value, done } = await stdinLines.next()
@@ -195,6 +195,8 @@ if (warmupS > 0) {
   forgetMeasurements()
 }
 
+// After the priming burst and the warm-up: what the servers spend from here is the measured run's.
+await checkpoint('measuring')
 const cpuBefore = process.cpuUsage()
 const total = Math.round(job.rate * job.durationS)
 const t0 = await runSchedule(total, `${run}b`)

@@ -108,7 +108,8 @@ export async function chatScenario(opts: BenchOptions): Promise<ScenarioResult> 
      */
     const memoryPerSocket = async (pids: number[], run: (atPhase: (phase: WsPhase) => Promise<void>) => Promise<WsResult>) => {
       const points: MemorySample[][] = []
-      const result = await run(async () => {
+      const result = await run(async (phase) => {
+        if (phase === 'measuring') return
         // The servers finish attaching the last sockets (the client sees `open` before that) and
         // what that queued (presence events, the outbox relay): retained, not in flight.
         await settleProcesses(pids)
