@@ -137,8 +137,19 @@ export class Hub {
     })
   }
 
+  /**
+   * Hands a frame to each of the user's sockets here. A socket that throws is logged and
+   * skipped: called in-process from a sender's request, it must not fail the send (already
+   * committed) nor keep the frame from the user's other sockets.
+   */
   #offer(userId: string, envelope: LiveEnvelope): void {
-    for (const conn of this.#users.get(userId)?.connections ?? []) conn.offer(envelope)
+    for (const conn of this.#users.get(userId)?.connections ?? []) {
+      try {
+        conn.offer(envelope)
+      } catch (err) {
+        this.#d.log.error({ err }, 'chat: a socket failed to take a live frame')
+      }
+    }
   }
 
   async detach(connection: Connection): Promise<void> {
