@@ -9,6 +9,7 @@ import * as messages from '../repositories/messages.repository.ts'
 import { ensureUser, userExists } from '../repositories/users.repository.ts'
 import type { Caller, ChatServiceDeps } from './chat.service.ts'
 import { type ConversationRoute, ConversationRoutes } from './conversation-routes.ts'
+import { EditRate } from './edit-rate.ts'
 import { publishLogged, toMembers, viewFor } from './fanout.ts'
 import { assertEmoji, renderMessage, snapshotOf, toChatMessage, withFreshMedia } from './views.ts'
 
@@ -25,9 +26,11 @@ const conflictRetry = () => new HttpError(409, 'CONFLICT', 'message could not be
 export class MessagesService {
   readonly #d: ChatServiceDeps
   readonly #routes = new ConversationRoutes()
+  readonly #editRate: EditRate
 
   constructor(deps: ChatServiceDeps) {
     this.#d = deps
+    this.#editRate = new EditRate(deps.redis, deps.config.EDIT_RATE_PER_MIN)
   }
 
   // ── Sending ──
@@ -222,13 +225,9 @@ export class MessagesService {
     return fresh?.message ?? result.message
   }
 
-  /** Fixed one-minute window per user in Redis, shared by every instance. */
   async #takeEditToken(userId: string): Promise<void> {
-    const minute = Math.floor(Date.now() / 60_000)
-    const key = `edit-rate:${userId}:${minute}`
-    const results = await this.#d.redis.multi().incr(key).expire(key, 61).exec()
-    const count = Number(results?.[0]?.[1] ?? 0)
-    if (count > this.#d.config.EDIT_RATE_PER_MIN) throw tooManyRequests(60 - (Math.floor(Date.now() / 1000) % 60), 'too many edits')
+    const waitS = await this.#editRate.take(userId)
+    if (waitS > 0) throw tooManyRequests(waitS, 'too many edits')
   }
 
   async remove(userId: string, messageId: string, scope: DeleteScope): Promise<void> {
