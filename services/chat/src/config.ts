@@ -13,7 +13,7 @@ export const chatConfigSchema = {
   /** Edit and delete-for-everyone windows, counted from the message's creation. */
   EDIT_WINDOW_S: Type.Integer({ default: 15 * 60, minimum: 1 }),
   DELETE_WINDOW_S: Type.Integer({ default: 60 * 60, minimum: 1 }),
-  /** Edits per user per minute (fixed window in Redis, shared by every instance). */
+  /** Edits per user in any minute (a sliding window in Redis, shared by every instance). */
   EDIT_RATE_PER_MIN: Type.Integer({ default: 10, minimum: 1 }),
   /** A typing "start" not refreshed within this time ends with a server-sent "stop". */
   TYPING_TTL_MS: Type.Integer({ default: 5_000, minimum: 50 }),
