@@ -8,8 +8,9 @@
  */
 import { mkdirSync } from 'node:fs'
 import { startProcess, startStack } from '@sm/testing'
-import { cpuSeconds, printCpuProfile } from '../../packages/bench/src/cpu-profile.ts'
+import { printCpuProfile } from '../../packages/bench/src/cpu-profile.ts'
 import { runLoad } from '../../packages/bench/src/load/run.ts'
+import { cpuSeconds } from '../../packages/bench/src/proc.ts'
 
 const seconds = Number(process.argv[2] ?? 8)
 const profDir = `/tmp/gateway-prof-${Date.now()}`

@@ -10,10 +10,28 @@ export function rssOf(pid: number): number {
   }
 }
 
-/** One process's CPU time so far (user + system, in 1/100 s ticks) and the part of the system it is. */
+/** A process's command name and CPU time so far in seconds, user and system (Linux `/proc/<pid>/stat`). */
+export function processStat(pid: number): { command: string; user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // The command sits in parentheses and may hold spaces; the numeric fields follow the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return {
+    command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    user: Number(fields[11]) / 100,
+    system: Number(fields[12]) / 100,
+  }
+}
+
+/** User + system CPU seconds a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const { user, system } = processStat(pid)
+  return user + system
+}
+
+/** One process's CPU time so far (user + system, seconds) and the part of the system it is. */
 export interface ProcessCpu {
   label: string
-  ticks: number
+  seconds: number
 }
 
 /**
@@ -27,14 +45,12 @@ export function cpuSnapshot(named: Record<string, number>): Map<number, ProcessC
   for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     const pid = Number(entry)
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const { command, user, system } = processStat(pid)
       const label =
         labelOf.get(pid) ??
         (['postgres', 'redis', 'nats'].find((name) => command.startsWith(name)) ||
           (command === 'node' || command === 'MainThread' ? 'other node' : 'other'))
-      snapshot.set(pid, { label, ticks: Number(fields[11]) + Number(fields[12]) })
+      snapshot.set(pid, { label, seconds: user + system })
     } catch {
       // The process ended between the listing and the read.
     }
@@ -48,8 +64,8 @@ export function cpuSnapshot(named: Record<string, number>): Map<number, ProcessC
  */
 export function cpuSecondsBetween(before: Map<number, ProcessCpu>, after: Map<number, ProcessCpu>): Record<string, number> {
   const seconds: Record<string, number> = {}
-  for (const [pid, { label, ticks }] of after) {
-    seconds[label] = (seconds[label] ?? 0) + (ticks - (before.get(pid)?.ticks ?? 0)) / 100
+  for (const [pid, process] of after) {
+    seconds[process.label] = (seconds[process.label] ?? 0) + process.seconds - (before.get(pid)?.seconds ?? 0)
   }
   return Object.fromEntries(Object.entries(seconds).map(([label, value]) => [label, Math.round(value * 100) / 100]))
 }

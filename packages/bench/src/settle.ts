@@ -1,6 +1,6 @@
 import { connectBus } from '@sm/platform'
 import { TEST_NATS_URL } from '@sm/testing'
-import { cpuSeconds } from './cpu-profile.ts'
+import { cpuSeconds } from './proc.ts'
 
 /**
  * Waits until the stack's event consumers have caught up (nothing pending, nothing unacked), so

@@ -76,6 +76,12 @@ export async function enqueueEvent<K extends EventType, DB extends WithOutbox>(
   return row.id
 }
 
+/** How often the relay polls for rows (crashes, peers) and how far apart its passes are under a steady stream. */
+export interface RelayTiming {
+  pollMs?: number
+  coalesceMs?: number
+}
+
 /**
  * Publishes committed outbox rows to JetStream, oldest first, with `Nats-Msg-Id` = event id,
  * then deletes them. Rows are claimed with SKIP LOCKED so several instances share the work;
@@ -98,7 +104,7 @@ export class OutboxRelay {
   readonly coalesceMs: number
 
   // biome-ignore lint/suspicious/noExplicitAny: Kysely<DB> is invariant in DB; any schema with an outbox table will do
-  constructor(db: Kysely<any>, bus: Bus, log: Log, pollMs = 500, coalesceMs = 10) {
+  constructor(db: Kysely<any>, bus: Bus, log: Log, { pollMs = 500, coalesceMs = 10 }: RelayTiming = {}) {
     this.pollMs = pollMs
     this.coalesceMs = coalesceMs
     this.#db = db as Kysely<WithOutbox>

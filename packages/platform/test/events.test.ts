@@ -58,7 +58,7 @@ t.test('a rolled-back transaction leaves no event; a committed one is published 
     })
     .catch(() => undefined)
   const eventId = await db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.registered', registered('kept')))
-  const relay = new OutboxRelay(db, bus, silent, 50)
+  const relay = new OutboxRelay(db, bus, silent, { pollMs: 50 })
   relay.start()
   for (let i = 0; i < 100 && (await db.selectFrom('outbox').select('id').execute()).length > 0; i++) {
     await new Promise((r) => setTimeout(r, 20))
@@ -76,7 +76,7 @@ t.test('a batch published at once still arrives in commit order', async (t) => {
   for (let i = 0; i < 60; i++) {
     await db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.updated', updated(`order_${i}`)))
   }
-  const relay = new OutboxRelay(db, bus, silent, 50)
+  const relay = new OutboxRelay(db, bus, silent, { pollMs: 50 })
   relay.start()
   const seen: string[] = []
   await new Promise<void>((resolve) => {
@@ -102,11 +102,11 @@ t.test('a publish that fails leaves its rows in the outbox for the next pass', a
   await db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.updated', updated('unlucky')))
   // Subjects outside the stream: JetStream has no stream to store them, so every publish fails.
   const nowhere = { ...bus, subject: (name: string) => `nowhere.${testDb.namespace}.${name}` }
-  const relay = new OutboxRelay(db, nowhere as typeof bus, silent, 60_000)
+  const relay = new OutboxRelay(db, nowhere as typeof bus, silent, { pollMs: 60_000 })
   relay.kick()
   await relay.stop()
   t.equal((await db.selectFrom('outbox').select('id').execute()).length, 1, 'the claimed row was put back (its delete rolled back)')
-  const working = new OutboxRelay(db, bus, silent, 60_000)
+  const working = new OutboxRelay(db, bus, silent, { pollMs: 60_000 })
   working.kick()
   await working.stop()
   t.equal((await db.selectFrom('outbox').select('id').execute()).length, 0, 'a later pass publishes and removes it')
@@ -125,7 +125,7 @@ t.test('kicks during a steady stream coalesce: passes are at least coalesceMs ap
       },
     },
   }
-  const relay = new OutboxRelay(db, spied as unknown as typeof bus, silent, 60_000, 40)
+  const relay = new OutboxRelay(db, spied as unknown as typeof bus, silent, { pollMs: 60_000, coalesceMs: 40 })
   for (let i = 0; i < 20; i++) {
     await db.transaction().execute((trx) => enqueueEvent(trx, 'test', 'auth.user.updated', updated(`stream_${i}`)))
     relay.kick()

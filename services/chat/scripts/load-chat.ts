@@ -7,19 +7,12 @@
  * worktree of the code before a change.
  * Usage: node services/chat/scripts/load-chat.ts [rate=150] [sockets=2000] [seconds=15]
  */
-import { readFileSync } from 'node:fs'
 import { startStack } from '@sm/testing'
 import { runWsLoad } from '../../../packages/bench/src/load/ws-run.ts'
-import { cpuSecondsBetween, cpuSnapshot, type ProcessCpu } from '../../../packages/bench/src/proc.ts'
+import { cpuSecondsBetween, cpuSnapshot, type ProcessCpu, processStat } from '../../../packages/bench/src/proc.ts'
 import { registerUsers } from '../../../packages/bench/src/scenarios/users.ts'
 
 const [rate = 150, sockets = 2000, seconds = 15] = process.argv.slice(2).map(Number)
-
-/** User and system CPU seconds of one process. */
-function userAndSystem(pid: number): [number, number] {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-  return [Number(fields[11]) / 100, Number(fields[12]) / 100]
-}
 
 const stack = await startStack({
   services: ['auth', 'chat'],
@@ -32,23 +25,23 @@ try {
   const pairs: Array<[number, number]> = []
   for (let i = 0; i + 1 < users.length; i += 2) pairs.push([i, i + 1])
   const url = `${stack.url.replace(/^http/, 'ws')}/chat/ws`
-  let chatBefore: [number, number] = [0, 0]
+  let chatBefore = { user: 0, system: 0 }
   let machineBefore = new Map<number, ProcessCpu>()
   const result = await runWsLoad(
     { mode: 'chat', url, users, pairs, rate, durationS: seconds, graceS: 3, connectConcurrency: 50 },
     (phase) => {
       if (phase !== 'measuring') return
-      chatBefore = userAndSystem(chatPid)
+      chatBefore = processStat(chatPid)
       machineBefore = cpuSnapshot(named)
     },
   )
   const machine = cpuSecondsBetween(machineBefore, cpuSnapshot(named))
-  const chatAfter = userAndSystem(chatPid)
+  const chatAfter = processStat(chatPid)
   const perMessage = (before: number, after: number) => (((after - before) / Math.max(1, result.sent)) * 1000).toFixed(2)
   console.log(
     `${result.achievedRate.toFixed(0)} msg/s over ${sockets} sockets: sent ${result.sent}, lost ${result.lost}, duplicated ${result.duplicates}; ` +
       `delivery p50/p99 ${result.deliveryLatencyMs.p50}/${result.deliveryLatencyMs.p99} ms; ` +
-      `chat CPU per message ${perMessage(chatBefore[0], chatAfter[0])} ms user + ${perMessage(chatBefore[1], chatAfter[1])} ms system`,
+      `chat CPU per message ${perMessage(chatBefore.user, chatAfter.user)} ms user + ${perMessage(chatBefore.system, chatAfter.system)} ms system`,
   )
   console.log('CPU seconds over the measured messages:', machine)
 } finally {

@@ -7,8 +7,9 @@
  */
 import { mkdirSync } from 'node:fs'
 import { startStack } from '@sm/testing'
-import { cpuSeconds, printCpuProfile } from '../../../packages/bench/src/cpu-profile.ts'
+import { printCpuProfile } from '../../../packages/bench/src/cpu-profile.ts'
 import { runWsLoad } from '../../../packages/bench/src/load/ws-run.ts'
+import { cpuSeconds } from '../../../packages/bench/src/proc.ts'
 import { registerUsers } from '../../../packages/bench/src/scenarios/users.ts'
 
 const [rate = 150, sockets = 400, seconds = 10] = process.argv.slice(2).map(Number)

@@ -27,8 +27,6 @@ import { PresenceStore } from './services/presence.service.ts'
 import { Hub } from './ws/hub.ts'
 
 export const SCHEMA = 'chat'
-const RELAY_POLL_MS = 500
-const RELAY_COALESCE_MS = 50
 
 /**
  * The chat service: 1-on-1 conversations over REST and WebSocket. Postgres is the source of
@@ -67,7 +65,7 @@ export async function buildApp(config: ChatConfig): Promise<App> {
   // Relay passes at least 50 ms apart (10 ms elsewhere): at 150 msg/s the relay's passes, each
   // BEGIN, claim, publish and COMMIT, were 7.7% of chat's CPU, and no service waits on chat's
   // events (nothing consumes chat.message.created or chat.presence.changed yet).
-  const relay = new OutboxRelay(db, bus, app.log, RELAY_POLL_MS, RELAY_COALESCE_MS)
+  const relay = new OutboxRelay(db, bus, app.log, { coalesceMs: 50 })
   relay.start()
   const presence = new PresenceStore(redis, config.namespace)
   const media = new MediaClient(bus, app.log, config.MEDIA_TIMEOUT_MS)
